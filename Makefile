@@ -1,0 +1,73 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+# Everything else here is what they stand on.
+
+PYTHON ?= python3
+PORT ?= 5000
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask
+export FLASK_APP := portal
+
+# Debian packages the tests need (installed only when missing).
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+APT := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
+
+PO_FILES := $(wildcard translations/*/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+
+.PHONY: run test setup install catalogs db system-deps lint format bench clean
+
+run: setup
+	@echo "Serving the portal at http://127.0.0.1:$(PORT) (letters: http://127.0.0.1:$(PORT)/dev/mail)"
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+test: setup system-deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(FLASK) translate check
+	$(BIN)/pytest
+
+setup: install catalogs db
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+catalogs: install $(MO_FILES)
+
+translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(BIN)/pybabel compile -i $< -o $@
+
+db: install
+	$(FLASK) db upgrade
+
+system-deps:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v msgfmt >/dev/null 2>&1 || missing="$$missing gettext"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 \
+		|| missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing from Debian:$$missing"; \
+		$(APT) update -qq && $(APT) install -y -qq --no-install-recommends $$missing; \
+	fi
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format:
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: setup
+	@command -v wrk >/dev/null 2>&1 || $(APT) install -y -qq wrk
+	$(BIN)/python bench/wizard.py
+	$(BIN)/python bench/outbox.py
+
+clean:
+	rm -rf $(VENV) instance $(MO_FILES)

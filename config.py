@@ -1,0 +1,143 @@
+"""The portal's configurations, chosen by ``PORTAL_CONFIG``; any key can then be
+overridden by a ``PORTAL_<KEY>`` environment variable (see ``portal.create_app``).
+
+Only development and testing carry default secrets; production must be given them.
+"""
+
+from datetime import timedelta
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run safely; the message says why in one line."""
+
+
+class Config:
+    SECRET_KEY: str | None = None
+    # None means "SQLite in the instance folder", resolved by the factory.
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    LANGUAGES = ["en", "ru", "fr"]
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    # A pseudo-locale (?lang=en-XA) that shows which text skipped the catalogs.
+    PSEUDO_LOCALE_ENABLED = False
+    WTF_I18N_ENABLED = True
+    # Forms stay valid for the whole session: a slow typist must not lose a page.
+    WTF_CSRF_TIME_LIMIT = None
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    PERMANENT_SESSION_LIFETIME = timedelta(days=14)
+    # How many proxies in front of the app set X-Forwarded-For/-Proto (0: none).
+    PROXY_COUNT = 0
+
+    BASE_URL = "http://127.0.0.1:5000"
+    SUPPORT_EMAIL = "support@wallet.example"
+
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_DEFAULT_SENDER = "Wallet <no-reply@wallet.example>"
+    MAIL_TIMEOUT = 30
+    # Lists the outbox at /dev/mail; with MAIL_SERVER empty it is the only delivery.
+    DEV_MAILBOX = False
+
+    OUTBOX_POLL_SECONDS = 1.0
+    OUTBOX_BATCH_SIZE = 50
+    OUTBOX_LEASE_SECONDS = 120
+    OUTBOX_MAX_ATTEMPTS = 8
+    OUTBOX_RETRY_BASE_SECONDS = 30
+    OUTBOX_RETRY_MAX_SECONDS = 6 * 3600
+    OUTBOX_REMIND_AFTER_SECONDS = 3600
+
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    REGISTER_RATE_LIMIT = "10 per minute; 60 per hour"
+    LOGIN_RATE_LIMIT = "20 per minute; 200 per hour"
+    LOGIN_ADDRESS_RATE_LIMIT = "10 per minute; 50 per hour"
+    RECOVER_RATE_LIMIT = "10 per minute; 60 per hour"
+
+    CAPTCHA_FIXED_ANSWER: str | None = None
+    CAPTCHA_LENGTH = 5
+    CAPTCHA_TTL_SECONDS = 600
+    CAPTCHA_MAX_TRIES = 3
+
+    CONFIRM_TOKEN_MAX_AGE = 24 * 3600
+    DRAFT_TTL_SECONDS = 7 * 24 * 3600
+    RESEND_COOLDOWN_SECONDS = 60
+    RESEND_DAILY_LIMIT = 5
+
+    # OWASP's argon2id parameters: 19 MiB, two passes, one lane.
+    ARGON2_TIME_COST = 2
+    ARGON2_MEMORY_COST = 19456
+    ARGON2_PARALLELISM = 1
+
+    SIGN_IN_IDLE_SECONDS = 12 * 3600
+    RECOVERY_TOKEN_MAX_AGE = 3600
+    RECOVERY_MAX_FAILURES = 5
+    RECOVERY_LOCK_SECONDS = 3600
+
+
+class DevelopmentConfig(Config):
+    DEBUG = True
+    SECRET_KEY = "development-only-secret-key-do-not-deploy"
+    MAIL_SERVER = ""
+    DEV_MAILBOX = True
+    PSEUDO_LOCALE_ENABLED = True
+    LANGUAGES = ["en", "ru", "fr"]
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SECRET_KEY = "testing-only-secret-key"
+    MAIL_SERVER = ""
+    DEV_MAILBOX = True
+    PSEUDO_LOCALE_ENABLED = True
+    RATELIMIT_ENABLED = False
+    CAPTCHA_FIXED_ANSWER = "TEST7"
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # Cheap hashes keep the suite fast; the algorithm (argon2id) stays the same.
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 1024
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+    BASE_URL = ""
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+_KNOWN_DEFAULT_SECRETS = {DevelopmentConfig.SECRET_KEY, TestingConfig.SECRET_KEY}
+
+
+def check_production(config) -> None:
+    """Refuse settings that are only safe on a developer's machine."""
+    secret = config.get("SECRET_KEY")
+    if not secret or secret in _KNOWN_DEFAULT_SECRETS or len(str(secret)) < 32:
+        raise ConfigError(
+            "SECRET_KEY must be a random value of at least 32 characters: set PORTAL_SECRET_KEY"
+            " (python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+        )
+    if config.get("CAPTCHA_FIXED_ANSWER"):
+        raise ConfigError("CAPTCHA_FIXED_ANSWER is for development and testing only: unset it")
+    if config.get("DEV_MAILBOX"):
+        raise ConfigError("DEV_MAILBOX is for development only: unset PORTAL_DEV_MAILBOX")
+    if config.get("PSEUDO_LOCALE_ENABLED"):
+        raise ConfigError("PSEUDO_LOCALE_ENABLED is for development only: unset it")
+    if not config.get("BASE_URL", "").startswith("https://"):
+        raise ConfigError(
+            "BASE_URL must be the portal's public https:// origin: set PORTAL_BASE_URL"
+        )

@@ -1,0 +1,100 @@
+"""The wallet onboarding portal."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+import config as portal_config
+from config import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+__all__ = ["ConfigError", "create_app"]
+
+
+def create_app(config_name: str | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: configuration, extensions, blueprints, error pages, commands."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    load_configuration(app, config_name, overrides)
+    register_extensions(app)
+    register_blueprints(app)
+    register_request_hooks(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def load_configuration(app: Flask, name: str | None, overrides: Mapping[str, Any] | None) -> None:
+    name = name or os.environ.get("PORTAL_CONFIG", "development")
+    if name not in portal_config.CONFIGS:
+        raise ConfigError(f"PORTAL_CONFIG must be one of {', '.join(portal_config.CONFIGS)}")
+    app.config.from_object(portal_config.CONFIGS[name])
+    app.config["CONFIG_NAME"] = name
+    app.config.from_prefixed_env("PORTAL")
+    if overrides:
+        app.config.update(overrides)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        os.makedirs(app.instance_path, exist_ok=True)
+        app.config["SQLALCHEMY_DATABASE_URI"] = (
+            f"sqlite:///{os.path.join(app.instance_path, 'portal.sqlite')}"
+        )
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(ROOT / "translations")
+    if name == "production":
+        portal_config.check_production(app.config)
+
+
+def register_extensions(app: Flask) -> None:
+    from portal import database, security
+    from portal.extensions import babel, csrf, db, limiter, mail, migrate
+    from portal.i18n import select_locale
+
+    db.init_app(app)
+    database.configure(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    mail.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    security.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from portal.main import bp as main_bp
+
+    app.register_blueprint(main_bp)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from portal import i18n
+
+    app.after_request(i18n.remember_language)
+    app.context_processor(
+        lambda: {
+            "html_lang": i18n.html_lang,
+            "language_url": i18n.language_url,
+            "switcher_languages": i18n.switcher_languages,
+            "current_language": i18n.select_language,
+        }
+    )
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from portal import errors
+
+    errors.init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    from portal.translate import translate
+
+    app.cli.add_command(translate)

@@ -1,0 +1,30 @@
+from flask import current_app, render_template
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from portal.extensions import db, limiter
+from portal.main import bp
+
+
+@bp.get("/")
+def index():
+    return render_template("main/index.html")
+
+
+@bp.get("/help/email")
+def help_email():
+    return render_template(
+        "main/help_email.html", support_email=current_app.config["SUPPORT_EMAIL"]
+    )
+
+
+@bp.get("/healthz")
+@limiter.exempt
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        db.session.rollback()
+        current_app.logger.exception("health check: the database does not answer")
+        return {"status": "unavailable", "database": "down"}, 503
+    return {"status": "ok", "database": "up"}

@@ -1,0 +1,124 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from portal import ConfigError, create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+STRONG_SECRET = "x" * 48
+PRODUCTION = {
+    "SECRET_KEY": STRONG_SECRET,
+    "BASE_URL": "https://wallet.example",
+    "SQLALCHEMY_DATABASE_URI": "sqlite://",
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "debug", "testing", "dev_mailbox"),
+    [
+        ("development", True, False, True),
+        ("testing", False, True, True),
+        ("production", False, False, False),
+    ],
+)
+def test_each_configuration_builds_an_app(name, debug, testing, dev_mailbox):
+    overrides = PRODUCTION if name == "production" else {"SQLALCHEMY_DATABASE_URI": "sqlite://"}
+    app = create_app(name, overrides)
+    assert app.config["CONFIG_NAME"] == name
+    assert app.debug is debug
+    assert app.testing is testing
+    assert app.config["DEV_MAILBOX"] is dev_mailbox
+    assert app.config["SESSION_COOKIE_SECURE"] is (name == "production")
+
+
+def test_development_is_the_default(monkeypatch):
+    monkeypatch.delenv("PORTAL_CONFIG", raising=False)
+    monkeypatch.setenv("PORTAL_SQLALCHEMY_DATABASE_URI", "sqlite://")
+    assert create_app().config["CONFIG_NAME"] == "development"
+
+
+def test_portal_config_chooses_the_configuration(monkeypatch):
+    monkeypatch.setenv("PORTAL_CONFIG", "testing")
+    assert create_app().config["TESTING"] is True
+
+
+def test_unknown_configuration_is_refused(monkeypatch):
+    monkeypatch.setenv("PORTAL_CONFIG", "staging")
+    with pytest.raises(ConfigError, match="PORTAL_CONFIG"):
+        create_app()
+
+
+def test_environment_overrides_any_key_with_json_values(monkeypatch):
+    monkeypatch.setenv("PORTAL_MAIL_PORT", "2525")
+    monkeypatch.setenv("PORTAL_MAIL_SERVER", "smtp.example.org")
+    monkeypatch.setenv("PORTAL_RATELIMIT_ENABLED", "true")
+    app = create_app("testing")
+    assert app.config["MAIL_PORT"] == 2525
+    assert app.config["MAIL_SERVER"] == "smtp.example.org"
+    assert app.config["RATELIMIT_ENABLED"] is True
+
+
+def test_default_database_is_sqlite_in_the_instance_folder(monkeypatch):
+    monkeypatch.delenv("PORTAL_SQLALCHEMY_DATABASE_URI", raising=False)
+    app = create_app("development")
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    assert uri == f"sqlite:///{os.path.join(app.instance_path, 'portal.sqlite')}"
+
+
+def test_translations_folder_is_absolute():
+    app = create_app("testing")
+    folder = app.config["BABEL_TRANSLATION_DIRECTORIES"]
+    assert os.path.isabs(folder) and os.path.isdir(folder)
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"SECRET_KEY": None}, "SECRET_KEY"),
+        ({"SECRET_KEY": "short"}, "SECRET_KEY"),
+        ({"SECRET_KEY": "development-only-secret-key-do-not-deploy"}, "SECRET_KEY"),
+        ({"CAPTCHA_FIXED_ANSWER": "ABCDE"}, "CAPTCHA_FIXED_ANSWER"),
+        ({"DEV_MAILBOX": True}, "DEV_MAILBOX"),
+        ({"BASE_URL": "http://wallet.example"}, "BASE_URL"),
+    ],
+)
+def test_production_refuses_unsafe_settings(change, reason):
+    with pytest.raises(ConfigError, match=reason) as caught:
+        create_app("production", {**PRODUCTION, **change})
+    assert "\n" not in str(caught.value)
+
+
+def test_production_has_no_default_secret():
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        create_app("production", {"BASE_URL": "https://wallet.example"})
+
+
+def run_wsgi(env_overrides):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
+    env.update(env_overrides)
+    return subprocess.run(
+        [sys.executable, "-c", "import wsgi"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+
+
+def test_wsgi_refuses_production_without_secret_in_one_line():
+    result = run_wsgi({"PORTAL_CONFIG": "production", "PORTAL_BASE_URL": "https://w.example"})
+    assert result.returncode == 3
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("portal: refusing to start: SECRET_KEY")
+
+
+def test_wsgi_exposes_app_in_production_when_configured(tmp_path):
+    result = run_wsgi(
+        {
+            "PORTAL_CONFIG": "production",
+            "PORTAL_SECRET_KEY": STRONG_SECRET,
+            "PORTAL_BASE_URL": "https://wallet.example",
+            "PORTAL_SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.sqlite'}",
+        }
+    )
+    assert result.returncode == 0, result.stderr
