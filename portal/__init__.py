@@ -69,13 +69,19 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from portal.account import bp as account_bp
+    from portal.devmail import bp as devmail_bp
     from portal.main import bp as main_bp
+    from portal.register import bp as register_bp
 
     app.register_blueprint(main_bp)
+    app.register_blueprint(register_bp)
+    app.register_blueprint(account_bp)
+    app.register_blueprint(devmail_bp)
 
 
 def register_request_hooks(app: Flask) -> None:
-    from portal import i18n
+    from portal import auth, i18n
 
     app.after_request(i18n.remember_language)
     app.context_processor(
@@ -84,6 +90,8 @@ def register_request_hooks(app: Flask) -> None:
             "language_url": i18n.language_url,
             "switcher_languages": i18n.switcher_languages,
             "current_language": i18n.select_language,
+            "plural_templates": i18n.plural_templates,
+            "current_account": auth.current_account,
         }
     )
 

@@ -6,10 +6,11 @@ preference > ``Accept-Language`` > English.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from urllib.parse import urlencode
 
 from flask import current_app, g, request
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale, ngettext
 
 LANG_COOKIE = "lang"
 LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
@@ -39,14 +40,27 @@ def select_language() -> str:
     """The language code of this request (may be the pseudo-locale)."""
     if "language" in g:
         return g.language
+    if not request:
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     language = requested_language()
     if language is None:
-        preference = getattr(g.get("account"), "locale", None)
-        language = _known(preference)
+        language = _known(getattr(_signed_in_account(), "locale", None))
     if language is None:
         language = request.accept_languages.best_match(current_app.config["LANGUAGES"])
     g.language = language or current_app.config["BABEL_DEFAULT_LOCALE"]
     return g.language
+
+
+def _signed_in_account():
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from portal.auth import current_account
+
+    try:
+        return current_account()
+    except SQLAlchemyError:
+        # An error page must still render when the database is down.
+        return None
 
 
 def select_locale() -> str:
@@ -88,3 +102,35 @@ def switcher_languages() -> list[tuple[str, str]]:
     if select_language() == PSEUDO_LOCALE:
         languages.append(PSEUDO_LOCALE)
     return [(code, LANGUAGE_NAMES.get(code, code)) for code in languages]
+
+
+@contextmanager
+def in_language(code: str):
+    """Render in another language (a letter in its recipient's), then come back."""
+    had_language = "language" in g
+    previous = g.get("language")
+    g.language = code
+    try:
+        with force_locale("en" if code == PSEUDO_LOCALE else code):
+            yield
+    finally:
+        if had_language:
+            g.language = previous
+        else:
+            g.pop("language", None)
+
+
+def plural_templates(singular: str, plural: str) -> dict[str, str]:
+    """One rendering per CLDR plural category, with ``{n}`` where the number goes.
+
+    The page's script picks one with ``Intl.PluralRules``, so a countdown stays
+    grammatical in Russian (1 секунду, 2 секунды, 5 секунд) without the server.
+    """
+    rule = get_locale().plural_form
+    samples: dict[str, int] = {}
+    for number in (*range(200), 1_000_000):
+        samples.setdefault(rule(number), number)
+    return {
+        category: ngettext(singular, plural, number).replace(str(number), "{n}")
+        for category, number in samples.items()
+    }

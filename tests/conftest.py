@@ -77,7 +77,11 @@ def app_factory(database_url):
 
     yield build
     if apps:
-        with apps[0].app_context():
+        ours = [app for app in apps if app.config["SQLALCHEMY_DATABASE_URI"] == database_url]
+        if not ours:
+            apps.append(make_app(database_url))
+            ours = apps[-1:]
+        with ours[0].app_context():
             clear_tables()
         for app in apps:
             with app.app_context():

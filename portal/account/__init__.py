@@ -1,0 +1,7 @@
+"""The open wallet: signing in and out, the account page and settings, recovery."""
+
+from flask import Blueprint
+
+bp = Blueprint("account", __name__)
+
+from portal.account import routes  # noqa: E402,F401

@@ -1,0 +1,117 @@
+"""Forms of the account area. Field names are part of the contract (SPEC.md)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, StringField, SubmitField
+from wtforms.validators import DataRequired
+
+from portal.formkit import (
+    ChoiceField,
+    EmailAddressField,
+    check_new_password,
+    check_questions,
+    set_question_choices,
+)
+
+
+class LoginForm(FlaskForm):
+    email = StringField(
+        _l("E-mail address"), validators=[DataRequired(message=_l("Enter your e-mail address."))]
+    )
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(message=_l("Enter your password."))]
+    )
+    submit = SubmitField(_l("Sign in"))
+
+
+class LogoutForm(FlaskForm):
+    submit = SubmitField(_l("Sign out"))
+
+
+class RefundChoiceForm(FlaskForm):
+    refund_to_wallet = BooleanField(_l("Credit my refunds to the wallet"))
+    submit = SubmitField(_l("Save refund choice"))
+
+
+class LanguageForm(FlaskForm):
+    locale = ChoiceField(
+        _l("Language for pages and letters"),
+        invalid_message=_l("Choose a language from the list."),
+        validators=[DataRequired(message=_l("Choose a language from the list."))],
+    )
+    submit = SubmitField(_l("Save language"))
+
+
+class NewPasswordForm(FlaskForm):
+    """A new password typed twice, checked against the wizard's policy."""
+
+    password = PasswordField(_l("New password"))
+    password_confirm = PasswordField(_l("Repeat the new password"))
+
+    def setup(self, email: str, names: tuple[str, ...]) -> None:
+        self.email, self.names = email, names
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        return (
+            check_new_password(self.password, self.password_confirm, self.email, self.names)
+            and valid
+        )
+
+
+class ChangePasswordForm(NewPasswordForm):
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(message=_l("Enter your current password."))],
+    )
+    submit = SubmitField(_l("Change password"))
+
+
+class QuestionsForm(FlaskForm):
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(message=_l("Enter your current password."))],
+    )
+    question_1 = ChoiceField(
+        _l("First security question"),
+        validators=[DataRequired(message=_l("Choose a question."))],
+        invalid_message=_l("Choose a question from the list."),
+    )
+    answer_1 = StringField(_l("Answer to the first question"))
+    question_2 = ChoiceField(
+        _l("Second security question"),
+        validators=[DataRequired(message=_l("Choose a question."))],
+        invalid_message=_l("Choose a question from the list."),
+    )
+    answer_2 = StringField(_l("Answer to the second question"))
+    submit = SubmitField(_l("Save security questions"))
+
+    def setup(self, kept_questions: tuple[str | None, str | None]) -> None:
+        set_question_choices(self.question_1, self.question_2)
+        self.kept_questions = kept_questions
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        pairs = ((self.question_1, self.answer_1), (self.question_2, self.answer_2))
+        return check_questions(pairs, self.kept_questions) and valid
+
+
+class RecoverRequestForm(FlaskForm):
+    email = EmailAddressField(
+        _l("E-mail address"), validators=[DataRequired(message=_l("Enter your e-mail address."))]
+    )
+    submit = SubmitField(_l("Send me a recovery letter"))
+
+
+class RecoverForm(NewPasswordForm):
+    answer_1 = StringField(
+        _l("Answer to the first question"),
+        validators=[DataRequired(message=_l("Enter your answer."))],
+    )
+    answer_2 = StringField(
+        _l("Answer to the second question"),
+        validators=[DataRequired(message=_l("Enter your answer."))],
+    )
+    submit = SubmitField(_l("Set the new password"))

@@ -1,0 +1,241 @@
+"""The account area's pages: thin views over signin, settings and recovery."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
+from portal import auth, i18n
+from portal.account import bp, recovery, settings, signin
+from portal.account.forms import (
+    ChangePasswordForm,
+    LanguageForm,
+    LoginForm,
+    LogoutForm,
+    QuestionsForm,
+    RecoverForm,
+    RecoverRequestForm,
+    RefundChoiceForm,
+)
+from portal.countries import country_name
+from portal.extensions import db, limiter
+from portal.formkit import add_error, lookup_email
+from portal.questions import question_text
+from portal.security import is_safe_next
+
+RECOVER_EMAIL = "recover_email"
+
+
+def login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def login_address_limit() -> str:
+    return current_app.config["LOGIN_ADDRESS_RATE_LIMIT"]
+
+
+def login_address_key() -> str:
+    return "sign-in:" + signin.throttle_key(lookup_email(request.form.get("email", "")))
+
+
+def recover_limit() -> str:
+    return current_app.config["RECOVER_RATE_LIMIT"]
+
+
+def wait_text(seconds: int) -> str:
+    return ngettext(
+        "Too many failed attempts. Try again in %(num)d second.",
+        "Too many failed attempts. Try again in %(num)d seconds.",
+        seconds,
+    )
+
+
+# Signing in and out ---------------------------------------------------------------
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(login_limit, methods=["POST"])
+@limiter.limit(login_address_limit, key_func=login_address_key, methods=["POST"])
+def login():
+    target = request.values.get("next")
+    target = target if is_safe_next(target) else None
+    if auth.current_account() is not None and request.method == "GET":
+        return redirect(target or url_for("account.overview"))
+    form = LoginForm()
+    failed = False
+    if form.validate_on_submit():
+        email = lookup_email(form.email.data)
+        wait = signin.wait_seconds(email)
+        if wait:
+            form.form_errors.append(wait_text(wait))
+        else:
+            account = signin.authenticate(email, form.password.data)
+            if account is not None:
+                signin.clear_failures(email)
+                auth.sign_in(account)
+                db.session.commit()
+                return redirect(target or url_for("account.overview"))
+            signin.record_failure(email)
+            signin.offer_to_continue(email)
+            failed = True
+    form.password.data = ""
+    return render_template("account/login.html", form=form, failed=failed, next=target)
+
+
+@bp.post("/logout")
+def logout():
+    LogoutForm().validate_on_submit()
+    auth.sign_out()
+    flash(_("You have signed out."))
+    return redirect(url_for("main.index"))
+
+
+# The account page and its settings ------------------------------------------------
+
+
+def overview_page(account, **forms):
+    language = LanguageForm(data={"locale": account.locale})
+    language.locale.choices = [
+        (code, i18n.LANGUAGE_NAMES[code]) for code in current_app.config["LANGUAGES"]
+    ]
+    context = {
+        "account": account,
+        "refund_form": RefundChoiceForm(data={"refund_to_wallet": account.refund_to_wallet}),
+        "language_form": language,
+        "country": country_name(account.country, i18n.select_locale()),
+    }
+    context.update(forms)
+    return render_template("account/overview.html", **context)
+
+
+@bp.get("/account")
+@auth.login_required
+def overview():
+    return overview_page(auth.current_account())
+
+
+@bp.post("/account/refunds")
+@auth.login_required
+def refunds():
+    account = auth.current_account()
+    form = RefundChoiceForm()
+    if form.validate_on_submit():
+        settings.change_refund_choice(account, form.refund_to_wallet.data)
+        if form.refund_to_wallet.data:
+            flash(_("Saved: refunds will be credited to your wallet."))
+        else:
+            flash(_("Saved: refunds will go back to your card."))
+    return redirect(url_for("account.overview") + "#refunds")
+
+
+@bp.post("/account/language")
+@auth.login_required
+def language():
+    account = auth.current_account()
+    form = LanguageForm()
+    form.locale.choices = [(code, code) for code in current_app.config["LANGUAGES"]]
+    if not form.validate_on_submit():
+        return redirect(url_for("account.overview"))
+    settings.change_language(account, form.locale.data)
+    with i18n.in_language(form.locale.data):
+        flash(_("Saved: pages and letters will be in this language."))
+    response = redirect(url_for("account.overview", lang=form.locale.data) + "#language")
+    return response
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@auth.login_required
+def password():
+    account = auth.current_account()
+    form = ChangePasswordForm()
+    form.setup(account.email, (account.first_name, account.last_name))
+    if form.validate_on_submit():
+        if settings.change_password(account, form.current_password.data, form.password.data):
+            flash(_("Your password is changed. Other devices have been signed out."))
+            return redirect(url_for("account.overview"))
+        add_error(form.current_password, _("This is not your current password."))
+    return render_template("account/password.html", form=form)
+
+
+@bp.route("/account/questions", methods=["GET", "POST"])
+@auth.login_required
+def questions():
+    account = auth.current_account()
+    form = QuestionsForm(data={"question_1": account.question_1, "question_2": account.question_2})
+    form.setup((account.question_1, account.question_2))
+    if form.validate_on_submit():
+        changed = settings.change_questions(
+            account,
+            form.current_password.data,
+            (form.question_1.data, form.question_2.data),
+            (form.answer_1.data or "", form.answer_2.data or ""),
+        )
+        if changed:
+            flash(_("Your security questions are saved."))
+            return redirect(url_for("account.overview"))
+        add_error(form.current_password, _("This is not your current password."))
+    return render_template("account/questions.html", form=form)
+
+
+# Recovery -------------------------------------------------------------------------
+
+
+@bp.route("/recover", methods=["GET", "POST"])
+@limiter.limit(recover_limit, methods=["POST"])
+def recover():
+    form = RecoverRequestForm()
+    if form.validate_on_submit():
+        recovery.request_recovery(form.email.cleaned, i18n.select_language())
+        session[RECOVER_EMAIL] = form.email.cleaned
+        return redirect(url_for("account.recover_sent"))
+    return render_template("account/recover.html", form=form)
+
+
+@bp.get("/recover/sent")
+def recover_sent():
+    email = session.get(RECOVER_EMAIL)
+    if not email:
+        return redirect(url_for("account.recover"))
+    return render_template(
+        "account/recover_sent.html",
+        email=email,
+        minutes=current_app.config["RECOVERY_TOKEN_MAX_AGE"] // 60,
+    )
+
+
+@bp.route("/recover/<token>", methods=["GET", "POST"])
+@limiter.limit(recover_limit, methods=["POST"])
+def recover_with_token(token: str):
+    account = recovery.account_for_token(token)
+    if isinstance(account, recovery.LinkProblem):
+        status = 410 if account is recovery.LinkProblem.EXPIRED else 400
+        return render_template("account/recover_link.html", problem=account.value), status
+    if recovery.locked_until(account) is not None:
+        return render_template("account/recover_locked.html", until=account.recovery_locked_until)
+    form = RecoverForm()
+    form.setup(account.email, (account.first_name, account.last_name))
+    if form.validate_on_submit():
+        result = recovery.check_answers(account, form.answer_1.data, form.answer_2.data)
+        if result is recovery.AnswerResult.RIGHT:
+            recovery.reset_password(account, form.password.data)
+            flash(_("Your new password is set, and every other device has been signed out."))
+            return redirect(url_for("account.overview"))
+        if result is recovery.AnswerResult.LOCKED:
+            return render_template(
+                "account/recover_locked.html", until=account.recovery_locked_until
+            )
+        form.form_errors.append(
+            ngettext(
+                "The answers do not match. %(num)d attempt left before recovery is locked.",
+                "The answers do not match. %(num)d attempts left before recovery is locked.",
+                recovery.attempts_left(account),
+            )
+        )
+    form.password.data = form.password_confirm.data = ""
+    return render_template(
+        "account/recover_answers.html",
+        form=form,
+        question_1=question_text(account.question_1),
+        question_2=question_text(account.question_2),
+    )

@@ -1,0 +1,102 @@
+"""Image and audio captchas whose answers never leave the server.
+
+A challenge is a row: the browser holds only its random id, so any worker can check
+it and the answer cannot be read from a cookie. Challenges are single-use, expire,
+ignore case, skip look-alike characters and allow a few tries.
+"""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import timedelta
+
+from captcha.audio import AudioCaptcha
+from captcha.image import ImageCaptcha
+from flask import current_app
+from sqlalchemy import delete, update
+
+from portal.extensions import db
+from portal.models import CaptchaChallenge
+from portal.models.types import utcnow
+
+# No 0/O/Q/D, 1/I/L, 2/Z, 5/S, 8/B: characters that look alike in a distorted image.
+ALPHABET = "ACEFGHJKMNPRTUVWXY34679"
+IMAGE_SIZE = (240, 80)
+
+
+class Outcome(enum.Enum):
+    SOLVED = "solved"
+    WRONG = "wrong"
+    EXHAUSTED = "exhausted"  # too many wrong tries: a new image is needed
+    EXPIRED = "expired"  # unknown, used or too old
+
+
+def _answer() -> str:
+    fixed = current_app.config.get("CAPTCHA_FIXED_ANSWER")
+    if fixed:
+        return str(fixed).upper()
+    return "".join(secrets.choice(ALPHABET) for _ in range(current_app.config["CAPTCHA_LENGTH"]))
+
+
+def new_challenge() -> CaptchaChallenge:
+    now = utcnow()
+    challenge = CaptchaChallenge(
+        id=secrets.token_urlsafe(24),
+        answer=_answer(),
+        created_at=now,
+        expires_at=now + timedelta(seconds=current_app.config["CAPTCHA_TTL_SECONDS"]),
+    )
+    db.session.add(challenge)
+    return challenge
+
+
+def live_challenge(challenge_id: str | None) -> CaptchaChallenge | None:
+    """The challenge if it can still be answered."""
+    if not challenge_id:
+        return None
+    challenge = db.session.get(CaptchaChallenge, challenge_id)
+    if challenge is None or challenge.used_at is not None or challenge.expires_at <= utcnow():
+        return None
+    return challenge
+
+
+def normalize(answer: str) -> str:
+    return "".join(answer.split()).upper()
+
+
+def check(challenge_id: str | None, answer: str) -> Outcome:
+    """Check a typed answer; a correct one uses the challenge up, atomically."""
+    challenge = live_challenge(challenge_id)
+    if challenge is None:
+        return Outcome.EXPIRED
+    if secrets.compare_digest(normalize(answer).encode(), challenge.answer.encode()):
+        # Only one request can flip used_at: a replayed answer finds it set.
+        claimed = db.session.execute(
+            update(CaptchaChallenge)
+            .where(CaptchaChallenge.id == challenge.id, CaptchaChallenge.used_at.is_(None))
+            .values(used_at=utcnow())
+        ).rowcount
+        return Outcome.SOLVED if claimed == 1 else Outcome.EXPIRED
+    tries = challenge.tries + 1
+    values = {"tries": CaptchaChallenge.tries + 1}
+    if tries >= current_app.config["CAPTCHA_MAX_TRIES"]:
+        values["used_at"] = utcnow()
+    db.session.execute(
+        update(CaptchaChallenge).where(CaptchaChallenge.id == challenge.id).values(**values)
+    )
+    return Outcome.EXHAUSTED if "used_at" in values else Outcome.WRONG
+
+
+def image_png(challenge: CaptchaChallenge) -> bytes:
+    return ImageCaptcha(width=IMAGE_SIZE[0], height=IMAGE_SIZE[1]).generate(challenge.answer).read()
+
+
+def audio_wav(challenge: CaptchaChallenge) -> bytes:
+    return bytes(AudioCaptcha().generate(challenge.answer))
+
+
+def purge_expired() -> int:
+    return db.session.execute(
+        delete(CaptchaChallenge).where(CaptchaChallenge.expires_at < utcnow())
+    ).rowcount

@@ -1,0 +1,45 @@
+"""/dev/mail: the outbox as a mailbox, so a newcomer can finish the journey with no
+SMTP server. Exists only with DEV_MAILBOX on (development); 404 otherwise."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, render_template
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.letters import delivery_state
+from portal.models import OutboxMessage
+
+bp = Blueprint("devmail", __name__, url_prefix="/dev/mail")
+PAGE_SIZE = 100
+
+
+@bp.before_request
+def only_with_dev_mailbox():
+    if not current_app.config.get("DEV_MAILBOX"):
+        abort(404)
+
+
+@bp.get("")
+def inbox():
+    letters = db.session.scalars(
+        select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(PAGE_SIZE)
+    ).all()
+    return render_template("devmail/inbox.html", letters=letters, delivery_state=delivery_state)
+
+
+@bp.get("/<int:letter_id>")
+def letter(letter_id: int):
+    message = db.session.get(OutboxMessage, letter_id) or abort(404)
+    return render_template("devmail/letter.html", letter=message, delivery=delivery_state(message))
+
+
+@bp.get("/<int:letter_id>/html")
+def letter_html(letter_id: int):
+    """The HTML part as the recipient's mail program would show it (inline styles)."""
+    message = db.session.get(OutboxMessage, letter_id) or abort(404)
+    response = current_app.response_class(message.body_html, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
+    )
+    return response

@@ -1,0 +1,113 @@
+"""Form pieces shared by the wizard and the account: fields and the checks of secrets."""
+
+from __future__ import annotations
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+from wtforms import SelectField, StringField
+from wtforms.validators import ValidationError
+
+from portal.passwords import password_problem
+from portal.questions import question_choices
+
+
+def clean_email(value: str) -> str:
+    """The address as stored: validated without network lookups, then lower-cased."""
+    try:
+        result = validate_email(value.strip(), check_deliverability=False)
+    except EmailNotValidError as error:
+        if "@" not in value or value.count("@") > 1:
+            raise ValidationError(
+                _("An e-mail address has one @ sign, like name@example.com.")
+            ) from error
+        raise ValidationError(_("Enter an e-mail address like name@example.com.")) from error
+    return result.normalized.lower()
+
+
+def lookup_email(value: str) -> str:
+    """The form of a typed address used to find a wallet (never fails)."""
+    try:
+        return clean_email(value)
+    except ValidationError:
+        return " ".join(value.split()).lower()
+
+
+class EmailAddressField(StringField):
+    """Holds the normalised address in ``.cleaned`` once validated."""
+
+    cleaned: str | None = None
+
+    def pre_validate(self, form) -> None:
+        self.cleaned = None
+        if self.data and self.data.strip():
+            self.cleaned = clean_email(self.data)
+
+
+class ChoiceField(SelectField):
+    """A select whose choices are set per request, checked with our own message."""
+
+    def __init__(self, *args, invalid_message=None, **kwargs):
+        kwargs.setdefault("validate_choice", False)
+        super().__init__(*args, **kwargs)
+        self.invalid_message = invalid_message
+
+    def pre_validate(self, form) -> None:
+        if self.data and self.data not in {value for value, _label in self.iter_values()}:
+            raise ValidationError(str(self.invalid_message))
+
+    def iter_values(self):
+        for choice in self.choices or ():
+            yield choice[0], choice[1]
+
+    def known(self, value: str | None) -> bool:
+        return bool(value) and value in {v for v, _label in self.iter_values()}
+
+
+def add_error(field, message: str) -> None:
+    field.errors = [*field.errors, message]
+
+
+def check_new_password(password_field, confirm_field, email: str, names=(), required=True) -> bool:
+    """The wizard's password policy, with the reason shown next to the field."""
+    password, confirm = password_field.data or "", confirm_field.data or ""
+    if not (password or confirm or required):
+        return True
+    problem = (
+        password_problem(password, email, tuple(names)) if password else _("Choose a password.")
+    )
+    if problem:
+        add_error(password_field, problem)
+        return False
+    if password != confirm:
+        add_error(
+            confirm_field, _("The two passwords are different. Type the same password twice.")
+        )
+        return False
+    return True
+
+
+def set_question_choices(*fields) -> None:
+    choices = [("", _("Choose a question")), *question_choices()]
+    for field in fields:
+        field.choices = choices
+
+
+def check_questions(pairs, kept_questions=(None, None)) -> bool:
+    """Two different questions, each with an answer (or kept: same question, left empty)."""
+    (question_1, _answer_1), (question_2, _answer_2) = pairs
+    valid = True
+    if question_1.data and question_1.data == question_2.data:
+        add_error(question_2, _("Choose two different questions."))
+        valid = False
+    for (question, answer), kept in zip(pairs, kept_questions, strict=True):
+        text = " ".join((answer.data or "").split())
+        if not text and not (kept and question.data == kept):
+            add_error(answer, _("Enter your answer."))
+            valid = False
+        elif text and len(text) < 2:
+            add_error(answer, _("An answer has at least 2 characters."))
+            valid = False
+        elif len(text) > 100:
+            add_error(answer, _("Use at most %(num)d characters.", num=100))
+            valid = False
+    return valid

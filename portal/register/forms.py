@@ -1,0 +1,184 @@
+"""The wizard's forms. Field names are part of the contract (SPEC.md)."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, PasswordField, RadioField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length, Optional
+
+from portal import identity
+from portal.countries import country_choices, is_country
+from portal.formkit import (
+    ChoiceField,
+    EmailAddressField,
+    check_new_password,
+    check_questions,
+    set_question_choices,
+)
+
+
+class EmailForm(FlaskForm):
+    email = EmailAddressField(
+        _l("E-mail address"),
+        validators=[
+            DataRequired(message=_l("Enter your e-mail address.")),
+            Length(max=254, message=_l("Use at most %(max)d characters.")),
+        ],
+    )
+    captcha = StringField(
+        _l("Characters in the image"),
+        validators=[DataRequired(message=_l("Type the characters you see in the image."))],
+    )
+    captcha_id = HiddenField()
+    submit = SubmitField(_l("Send the letter"))
+    new_captcha = SubmitField(_l("Show another image"))
+
+
+class ResendForm(FlaskForm):
+    submit = SubmitField(_l("Send the letter again"))
+
+
+class PersonalForm(FlaskForm):
+    first_name = StringField(
+        _l("First name"),
+        validators=[DataRequired(message=_l("Enter your first name as in your document."))],
+    )
+    last_name = StringField(
+        _l("Last name"),
+        validators=[DataRequired(message=_l("Enter your last name as in your document."))],
+    )
+    citizenship = ChoiceField(
+        _l("Citizenship"),
+        validators=[DataRequired(message=_l("Choose your citizenship."))],
+        invalid_message=_l("Choose a country from the list."),
+    )
+    document_type = RadioField(
+        _l("Identity document"),
+        choices=list(identity.DOCUMENT_TYPES.items()),
+        validators=[DataRequired(message=_l("Choose the type of your document."))],
+        validate_choice=False,
+    )
+    document_number = StringField(
+        _l("Document number"),
+        validators=[DataRequired(message=_l("Enter the number of your document."))],
+    )
+    country = ChoiceField(
+        _l("Country of residence"),
+        validators=[DataRequired(message=_l("Choose the country where you live."))],
+        invalid_message=_l("Choose a country from the list."),
+    )
+    region = StringField(
+        _l("Region, state or province"),
+        validators=[Optional(), Length(max=100, message=_l("Use at most %(max)d characters."))],
+    )
+    city = StringField(
+        _l("City or town"),
+        validators=[
+            DataRequired(message=_l("Enter your city or town.")),
+            Length(max=100, message=_l("Use at most %(max)d characters.")),
+        ],
+    )
+    street = StringField(
+        _l("Street address"),
+        validators=[
+            DataRequired(message=_l("Enter your street, house and flat number.")),
+            Length(max=200, message=_l("Use at most %(max)d characters.")),
+        ],
+    )
+    postal_code = StringField(_l("Postal code"), validators=[Optional()])
+    phone = StringField(
+        _l("Phone number"), validators=[DataRequired(message=_l("Enter your phone number."))]
+    )
+    submit = SubmitField(_l("Continue"))
+
+    def set_countries(self, locale: str) -> None:
+        choices = [("", _("Choose a country")), *country_choices(locale)]
+        self.citizenship.choices = choices
+        self.country.choices = choices
+
+    def validate(self, extra_validators=None) -> bool:
+        """Field checks first, then the rules that depend on the chosen countries."""
+        valid = super().validate(extra_validators)
+        self.cleaned: dict[str, str] = {}
+        checks = {
+            "first_name": lambda: identity.clean_name(self.first_name.data),
+            "last_name": lambda: identity.clean_name(self.last_name.data),
+            "document_type": lambda: self._document_type(),
+            "document_number": lambda: identity.clean_document_number(
+                self.document_number.data, self.document_type.data, self.citizenship.data
+            ),
+            "phone": lambda: identity.clean_phone(self.phone.data, self.country.data),
+            "postal_code": lambda: identity.clean_postal_code(
+                self.postal_code.data or "", self.country.data
+            ),
+        }
+        for name, check in checks.items():
+            field = self[name]
+            if field.errors or (name != "postal_code" and not field.data):
+                continue
+            if name in ("phone", "postal_code") and not is_country(self.country.data):
+                continue
+            try:
+                self.cleaned[name] = check()
+            except identity.Invalid as error:
+                field.errors = [*field.errors, str(error)]
+                valid = False
+        for name in ("citizenship", "country", "region", "city", "street"):
+            self.cleaned[name] = " ".join((self[name].data or "").split())
+        return valid
+
+    def _document_type(self) -> str:
+        if self.document_type.data not in identity.DOCUMENT_TYPES:
+            raise identity.Invalid(_("Choose the type of your document."))
+        return self.document_type.data
+
+
+class SecurityForm(FlaskForm):
+    password = PasswordField(_l("Password"))
+    password_confirm = PasswordField(_l("Repeat the password"))
+    question_1 = ChoiceField(
+        _l("First security question"),
+        validators=[DataRequired(message=_l("Choose a question."))],
+        invalid_message=_l("Choose a question from the list."),
+    )
+    answer_1 = StringField(_l("Answer to the first question"))
+    question_2 = ChoiceField(
+        _l("Second security question"),
+        validators=[DataRequired(message=_l("Choose a question."))],
+        invalid_message=_l("Choose a question from the list."),
+    )
+    answer_2 = StringField(_l("Answer to the second question"))
+    submit = SubmitField(_l("Continue"))
+    back = SubmitField(_l("Back"))
+
+    def setup(
+        self,
+        *,
+        email: str,
+        names: tuple[str, ...],
+        keeping: bool,
+        kept_questions: tuple[str | None, str | None] = (None, None),
+    ) -> None:
+        """``keeping``: a password and answers exist already; blank fields keep them."""
+        set_question_choices(self.question_1, self.question_2)
+        self.email, self.names, self.keeping = email, names, keeping
+        self.kept_questions = kept_questions if keeping else (None, None)
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        password_ok = check_new_password(
+            self.password, self.password_confirm, self.email, self.names, not self.keeping
+        )
+        questions_ok = check_questions(
+            ((self.question_1, self.answer_1), (self.question_2, self.answer_2)),
+            self.kept_questions,
+        )
+        return valid and password_ok and questions_ok
+
+
+class RefundsForm(FlaskForm):
+    refund_to_wallet = BooleanField(_l("Credit my refunds to the wallet"))
+    submit = SubmitField(_l("Open my wallet"))
+    back = SubmitField(_l("Back"))

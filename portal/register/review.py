@@ -1,0 +1,65 @@
+"""What step 4 shows back to the person before the wallet is opened."""
+
+from __future__ import annotations
+
+from flask import url_for
+from flask_babel import gettext as _
+
+from portal import identity
+from portal.countries import country_name
+from portal.models import Draft
+from portal.questions import question_text
+
+
+def review_sections(draft: Draft, locale: str) -> list[dict]:
+    personal = draft.personal or {}
+    document_type = personal.get("document_type", "")
+    citizenship = personal.get("citizenship", "")
+    address = ", ".join(
+        part
+        for part in (
+            personal.get("street"),
+            personal.get("city"),
+            personal.get("region"),
+            personal.get("postal_code"),
+            country_name(personal.get("country"), locale),
+        )
+        if part
+    )
+    return [
+        {
+            "title": _("E-mail"),
+            "edit_url": None,
+            "rows": [(_("E-mail address"), draft.email)],
+        },
+        {
+            "title": _("Personal details"),
+            "edit_url": url_for("register.personal"),
+            "edit_label": _("Edit personal details"),
+            "rows": [
+                (_("Name"), f"{personal.get('first_name', '')} {personal.get('last_name', '')}"),
+                (_("Citizenship"), country_name(citizenship, locale)),
+                (
+                    _("Identity document"),
+                    "{}, {}".format(
+                        identity.DOCUMENT_TYPES.get(document_type, document_type),
+                        identity.format_document_number(
+                            personal.get("document_number", ""), document_type, citizenship
+                        ),
+                    ),
+                ),
+                (_("Address"), address),
+                (_("Phone number"), identity.format_phone(personal.get("phone", ""))),
+            ],
+        },
+        {
+            "title": _("Password and security questions"),
+            "edit_url": url_for("register.security"),
+            "edit_label": _("Edit password and security questions"),
+            "rows": [
+                (_("Password"), _("Chosen (not shown)")),
+                (_("First security question"), question_text(draft.question_1)),
+                (_("Second security question"), question_text(draft.question_2)),
+            ],
+        },
+    ]
