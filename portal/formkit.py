@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
-from wtforms import SelectField, StringField
+from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import ValidationError
 
 from portal.passwords import password_problem
@@ -55,9 +55,12 @@ class ChoiceField(SelectField):
         if self.data and self.data not in {value for value, _label in self.iter_values()}:
             raise ValidationError(str(self.invalid_message))
 
+    def set_choices(self, pairs) -> None:
+        self.choices = [SelectChoice(value, str(label)) for value, label in pairs]
+
     def iter_values(self):
         for choice in self.choices or ():
-            yield choice[0], choice[1]
+            yield choice.value, choice.label
 
     def known(self, value: str | None) -> bool:
         return bool(value) and value in {v for v, _label in self.iter_values()}
@@ -89,7 +92,7 @@ def check_new_password(password_field, confirm_field, email: str, names=(), requ
 def set_question_choices(*fields) -> None:
     choices = [("", _("Choose a question")), *question_choices()]
     for field in fields:
-        field.choices = choices
+        field.set_choices(choices)
 
 
 def check_questions(pairs, kept_questions=(None, None)) -> bool:

@@ -72,6 +72,8 @@ def select_locale() -> str:
 def remember_language(response):
     """Keep an explicit ``?lang=`` choice in a cookie for the next requests."""
     chosen = _known(request.args.get("lang"))
+    if chosen and chosen != PSEUDO_LOCALE:
+        _keep_on_account(chosen)
     if chosen and request.cookies.get(LANG_COOKIE) != chosen:
         response.set_cookie(
             LANG_COOKIE,
@@ -84,6 +86,16 @@ def remember_language(response):
     response.vary.add("Cookie")
     response.vary.add("Accept-Language")
     return response
+
+
+def _keep_on_account(language: str) -> None:
+    """A signed-in person's explicit choice is also their preference (pages and letters)."""
+    from portal.extensions import db
+
+    account = _signed_in_account()
+    if account is not None and account.locale != language:
+        account.locale = language
+        db.session.commit()
 
 
 def language_url(code: str) -> str:

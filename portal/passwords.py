@@ -48,6 +48,12 @@ def verify_secret(secret_hash: str | None, secret: str) -> bool:
 
 
 _SPACES = re.compile(r"\s+")
+# The same keys on the Russian (ЙЦУКЕН) and French (AZERTY) layouts, as QWERTY letters:
+# "йцукен" and "azerty" are the "qwerty" of their keyboards, and "gfhjkm" is "пароль".
+_RUSSIAN_KEYS = str.maketrans(
+    "йцукенгшщзхъфывапролджэячсмитьбюё", "qwertyuiop[]asdfghjkl;'zxcvbnm,.`"
+)
+_AZERTY_KEYS = str.maketrans("azqwAZQW", "qwazQWAZ")
 
 
 def normalize_answer(answer: str) -> str:
@@ -93,10 +99,24 @@ def password_problem(password: str, email: str = "", names: tuple[str, ...] = ()
     if folded in common_words() or (core and core in common_words() and len(core) >= 4):
         return _("This is one of the most common passwords: it is the first one attackers try.")
     inputs = [local_part, *names, *common_words()]
-    estimate = zxcvbn(password[:ESTIMATE_LENGTH], user_inputs=inputs)
-    if estimate["score"] >= 3:
+    estimates = [
+        zxcvbn(candidate[:ESTIMATE_LENGTH], user_inputs=inputs) for candidate in _as_typed(password)
+    ]
+    weakest = min(estimates, key=lambda estimate: estimate["guesses"])
+    if weakest["score"] >= 3:
         return None
-    return _reason(estimate["sequence"])
+    return _reason(weakest["sequence"])
+
+
+def _as_typed(password: str) -> list[str]:
+    """The password, and the same keystrokes read on a QWERTY keyboard."""
+    candidates = [password]
+    folded = password.casefold()
+    if any("а" <= char <= "я" or char == "ё" for char in folded):
+        candidates.append(folded.translate(_RUSSIAN_KEYS))
+    if any(char in "azqw" for char in folded):
+        candidates.append(password.translate(_AZERTY_KEYS))
+    return candidates
 
 
 def _reason(sequence: list[dict]) -> str:

@@ -36,7 +36,8 @@ class AnswerResult(enum.Enum):
     LOCKED = "locked"
 
 
-def _fingerprint(account: Account) -> str:
+def fingerprint(account: Account) -> str:
+    """Changes with the password: a link made before a reset stops working after it."""
     return hashlib.sha256(account.password_hash.encode()).hexdigest()[:16]
 
 
@@ -45,7 +46,7 @@ def request_recovery(email: str, language: str) -> None:
     account = db.session.scalar(select(Account).where(Account.email == email))
     if account is None or locked_until(account) is not None:
         return
-    token = make_token(PURPOSE, {"a": account.id, "p": _fingerprint(account)})
+    token = make_token(PURPOSE, {"a": account.id, "p": fingerprint(account)})
     enqueue_letter(
         "recover",
         account.email,
@@ -65,7 +66,7 @@ def account_for_token(token: str) -> Account | LinkProblem:
     except TokenInvalid:
         return LinkProblem.INVALID
     account = db.session.get(Account, payload.get("a")) if isinstance(payload, dict) else None
-    if account is None or payload.get("p") != _fingerprint(account):
+    if account is None or payload.get("p") != fingerprint(account):
         return LinkProblem.INVALID
     return account
 

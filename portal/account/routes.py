@@ -96,9 +96,9 @@ def logout():
 
 def overview_page(account, **forms):
     language = LanguageForm(data={"locale": account.locale})
-    language.locale.choices = [
+    language.locale.set_choices(
         (code, i18n.LANGUAGE_NAMES[code]) for code in current_app.config["LANGUAGES"]
-    ]
+    )
     context = {
         "account": account,
         "refund_form": RefundChoiceForm(data={"refund_to_wallet": account.refund_to_wallet}),
@@ -134,7 +134,7 @@ def refunds():
 def language():
     account = auth.current_account()
     form = LanguageForm()
-    form.locale.choices = [(code, code) for code in current_app.config["LANGUAGES"]]
+    form.locale.set_choices((code, code) for code in current_app.config["LANGUAGES"])
     if not form.validate_on_submit():
         return redirect(url_for("account.overview"))
     settings.change_language(account, form.locale.data)

@@ -28,6 +28,7 @@ from portal.tokens import TokenExpired, TokenInvalid, make_token, read_token
 SESSION_KEY = "draft"
 CONFIRM_PURPOSE = "confirm-email"
 STEPS = ("email", "personal", "security", "refunds")
+JUST_OPENED = timedelta(minutes=2)
 PERSONAL_FIELDS = (
     "first_name",
     "last_name",
@@ -322,6 +323,16 @@ def open_wallet(draft: Draft, refund_to_wallet: bool) -> Account:
     )
     db.session.commit()
     return account
+
+
+def just_opened_account(draft: Draft) -> Account | None:
+    """The wallet this draft opened moments ago: the same proof (the confirmed draft in
+    this browser) that opened it may sign in to it, for a short while only."""
+    if draft.completed_at is None or draft.account_id is None:
+        return None
+    if utcnow() - draft.completed_at > JUST_OPENED:
+        return None
+    return db.session.get(Account, draft.account_id)
 
 
 def erase_personal_data(draft: Draft) -> None:

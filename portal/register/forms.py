@@ -5,7 +5,15 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, PasswordField, RadioField, StringField, SubmitField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal import identity
@@ -56,7 +64,7 @@ class PersonalForm(FlaskForm):
     )
     document_type = RadioField(
         _l("Identity document"),
-        choices=list(identity.DOCUMENT_TYPES.items()),
+        choices=[SelectChoice(key, label) for key, label in identity.DOCUMENT_TYPES.items()],
         validators=[DataRequired(message=_l("Choose the type of your document."))],
         validate_choice=False,
     )
@@ -95,8 +103,8 @@ class PersonalForm(FlaskForm):
 
     def set_countries(self, locale: str) -> None:
         choices = [("", _("Choose a country")), *country_choices(locale)]
-        self.citizenship.choices = choices
-        self.country.choices = choices
+        self.citizenship.set_choices(choices)
+        self.country.set_choices(choices)
 
     def validate(self, extra_validators=None) -> bool:
         """Field checks first, then the rules that depend on the chosen countries."""

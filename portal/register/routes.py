@@ -62,7 +62,7 @@ def wizard_step(step: str):
                 )
                 return redirect(url_for("register.email"))
             if draft.completed_at is not None:
-                return redirect(url_for("account.overview"))
+                return already_opened(draft)
             if not drafts.may_open(draft, step):
                 return redirect(step_url(draft))
             return view(draft)
@@ -285,9 +285,9 @@ def security(draft):
             draft,
             password_hash=hash_secret(form.password.data) if form.password.data else None,
             question_1=form.question_1.data,
-            answer_1_hash=hash_answer(form.answer_1.data) if form.answer_1.data.strip() else None,
+            answer_1_hash=answer_hash(form.answer_1.data),
             question_2=form.question_2.data,
-            answer_2_hash=hash_answer(form.answer_2.data) if form.answer_2.data.strip() else None,
+            answer_2_hash=answer_hash(form.answer_2.data),
         )
         return redirect(step_url(draft))
     return render_template(
@@ -296,6 +296,22 @@ def security(draft):
         keeping=draft.security_done,
         progress=progress("security", draft),
     )
+
+
+def already_opened(draft):
+    """A second submit (a double click, another browser holding the same draft)."""
+    account = drafts.just_opened_account(draft)
+    if account is not None:
+        auth.sign_in(account)
+        db.session.commit()
+        return redirect(url_for("account.overview"))
+    flash(_("Your wallet is already open. Sign in to use it."))
+    return redirect(url_for("account.login"))
+
+
+def answer_hash(answer: str | None) -> str | None:
+    """An empty answer keeps the one given before (the form has checked it may)."""
+    return hash_answer(answer) if answer and answer.strip() else None
 
 
 @bp.route("/refunds", methods=["GET", "POST"])
@@ -309,12 +325,8 @@ def refunds(draft):
     if form.validate_on_submit():
         try:
             account = drafts.open_wallet(draft, form.refund_to_wallet.data)
-        except drafts.AlreadyOpened as opened:
-            signed_in = auth.current_account()
-            if signed_in is not None and signed_in.id == opened.account_id:
-                return redirect(url_for("account.overview"))
-            flash(_("Your wallet is already open. Sign in to use it."))
-            return redirect(url_for("account.login"))
+        except drafts.AlreadyOpened:
+            return already_opened(draft)
         except drafts.AddressTaken:
             address_taken = True
         else:
