@@ -48,7 +48,7 @@ def load_configuration(app: Flask, name: str | None, overrides: Mapping[str, Any
         app.config["SQLALCHEMY_DATABASE_URI"] = (
             f"sqlite:///{os.path.join(app.instance_path, 'portal.sqlite')}"
         )
-    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(ROOT / "translations")
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(ROOT / "translations"))
     if name == "production":
         portal_config.check_production(app.config)
 

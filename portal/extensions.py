@@ -1,6 +1,5 @@
 """Extensions, created once and bound to an app by the factory."""
 
-from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_mail import Mail
@@ -9,6 +8,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from portal.i18n import PortalBabel
 
 
 class Base(DeclarativeBase):
@@ -27,6 +28,6 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 mail = Mail()
-babel = Babel()
+babel = PortalBabel()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)

@@ -7,17 +7,39 @@ preference > ``Accept-Language`` > English.
 from __future__ import annotations
 
 from contextlib import contextmanager
+from functools import cache, cached_property
+from pathlib import Path
 from urllib.parse import urlencode
 
+from babel import Locale
 from flask import current_app, g, request
-from flask_babel import force_locale, get_locale, ngettext
+from flask_babel import Babel, Domain, force_locale, get_locale, ngettext
 
 LANG_COOKIE = "lang"
 LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
 PSEUDO_LOCALE = "en-XA"
 
-# Each language's own name for itself, as the switcher shows it.
-LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "fr": "Français", PSEUDO_LOCALE: "Ƥşëüδö"}
+PSEUDO_NAME = "Ƥşëüδö"
+
+
+class PortalDomain(Domain):
+    """Flask-Babel's domain, plus the pseudo-locale built from the template."""
+
+    def get_translations(self):
+        if g and "language" not in g:
+            get_locale()  # runs the selector, which sets g.language
+        if g and g.get("language") == PSEUDO_LOCALE:
+            from portal.pseudo import pseudo_translations
+
+            folder = Path(current_app.config["BABEL_TRANSLATION_DIRECTORIES"].split(";")[0])
+            return pseudo_translations(folder / "messages.pot")
+        return super().get_translations()
+
+
+class PortalBabel(Babel):
+    @cached_property
+    def domain_instance(self):
+        return PortalDomain(domain=self.domain)
 
 
 def available_languages() -> list[str]:
@@ -109,11 +131,20 @@ def html_lang() -> str:
     return select_language() if request else str(get_locale() or "en")
 
 
+@cache
+def language_name(code: str) -> str:
+    """A language's own name for itself (CLDR), as a switcher shows it: "Русский"."""
+    if code == PSEUDO_LOCALE:
+        return PSEUDO_NAME
+    name = Locale.parse(code).get_display_name(code) or code
+    return name[:1].upper() + name[1:]
+
+
 def switcher_languages() -> list[tuple[str, str]]:
     languages = list(current_app.config["LANGUAGES"])
     if select_language() == PSEUDO_LOCALE:
         languages.append(PSEUDO_LOCALE)
-    return [(code, LANGUAGE_NAMES.get(code, code)) for code in languages]
+    return [(code, language_name(code)) for code in languages]
 
 
 @contextmanager

@@ -22,7 +22,7 @@ from flask.cli import AppGroup
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "translations"
 POT = TRANSLATIONS / "messages.pot"
-KEYWORDS = ["_l", "lazy_gettext", "lazy_pgettext:1c,2", "lazy_ngettext:1,2", "_p:1c,2"]
+KEYWORDS = ["_l", "lazy_gettext", "_lp:1c,2", "lazy_pgettext:1c,2", "lazy_ngettext:1,2"]
 
 translate = AppGroup("translate", help="Extract, update, compile and check the catalogs.")
 
@@ -136,9 +136,28 @@ def placeholders(text: str) -> set[str]:
     }
 
 
-def catalog_problems(language: str, template: Catalog) -> list[str]:
+NBSP, NNBSP = "\u00a0", "\u202f"
+_FRENCH_RULES = (
+    (re.compile(r'["“”]'), "uses straight or English quotes: write « … »"),
+    (
+        re.compile(r"(?<![\s\u00a0\u202f/])[:;!?](?=\s|$)"),
+        "needs a non-breaking space before : ; ! ?",
+    ),
+    (re.compile(r" [:;!?](?=\s|$)"), "has an ordinary space before : ; ! ? (use U+00A0/U+202F)"),
+    (re.compile(r"«(?!\u00a0)|(?<!\u00a0)»"), "needs non-breaking spaces inside « »"),
+)
+_RUSSIAN_RULES = ((re.compile(r'["“”„]'), "uses straight or English quotes: write «…»"),)
+
+
+def typography_problems(language: str, text: str) -> list[str]:
+    """The house typography of each language (French spacing and guillemets, Russian «»)."""
+    rules = {"fr": _FRENCH_RULES, "ru": _RUSSIAN_RULES}.get(language, ())
+    return [message for pattern, message in rules if pattern.search(text)]
+
+
+def catalog_problems(language: str, template: Catalog, path: Path | None = None) -> list[str]:
     """Entries of one language's catalog that a reader would see broken or in English."""
-    path = po_path(language)
+    path = path or po_path(language)
     if not path.exists():
         return [f"{language}: no catalog at {path.relative_to(ROOT)} (flask translate init)"]
     with path.open("rb") as handle:
@@ -154,21 +173,25 @@ def catalog_problems(language: str, template: Catalog) -> list[str]:
             continue
         if message.fuzzy:
             problems.append(f"{label} is fuzzy: review it and remove the fuzzy flag")
-        strings = message.string if isinstance(message.string, tuple | list) else [message.string]
-        if not all(strings):
+        plural = isinstance(expected.id, tuple | list)
+        strings = list(message.string) if plural else [message.string]
+        filled = [text for text in strings if text]
+        if plural and filled and len(filled) < catalog.num_plurals:
+            problems.append(f"{label} needs {catalog.num_plurals} plural forms, has {len(filled)}")
+            continue
+        if len(filled) < len(strings) or not filled:
             problems.append(f"{label} is untranslated")
             continue
-        if isinstance(expected.id, tuple | list):
+        if plural:
             wanted = placeholders(expected.id[1]) | placeholders(expected.id[0])
-            if len(strings) != catalog.num_plurals:
-                problems.append(f"{label} needs {catalog.num_plurals} plural forms")
         else:
             wanted = placeholders(expected.id)
         for text in strings:
+            problems.extend(f"{label} {problem}" for problem in typography_problems(language, text))
             found = placeholders(text)
             if found - wanted:
                 problems.append(f"{label} uses unknown placeholders {sorted(found - wanted)}")
-            elif not isinstance(expected.id, tuple | list) and found != wanted:
+            elif not plural and found != wanted:
                 problems.append(f"{label} drops placeholders {sorted(wanted - found)}")
     problems.extend(msgfmt_problems(language, path))
     return problems

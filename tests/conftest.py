@@ -94,6 +94,16 @@ def app(app_factory):
 
 
 @pytest.fixture
+def sqlite_app(sqlite_url):
+    """For tests about text, not storage: one database is enough."""
+    app = make_app(sqlite_url)
+    yield app
+    with app.app_context():
+        clear_tables()
+        db.engine.dispose()
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -97,7 +97,7 @@ def logout():
 def overview_page(account, **forms):
     language = LanguageForm(data={"locale": account.locale})
     language.locale.set_choices(
-        (code, i18n.LANGUAGE_NAMES[code]) for code in current_app.config["LANGUAGES"]
+        (code, i18n.language_name(code)) for code in current_app.config["LANGUAGES"]
     )
     context = {
         "account": account,

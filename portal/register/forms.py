@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -159,7 +160,7 @@ class SecurityForm(FlaskForm):
     )
     answer_2 = StringField(_l("Answer to the second question"))
     submit = SubmitField(_l("Continue"))
-    back = SubmitField(_l("Back"))
+    back = SubmitField(_lp("button", "Back"))
 
     def setup(
         self,
@@ -189,4 +190,4 @@ class SecurityForm(FlaskForm):
 class RefundsForm(FlaskForm):
     refund_to_wallet = BooleanField(_l("Credit my refunds to the wallet"))
     submit = SubmitField(_l("Open my wallet"))
-    back = SubmitField(_l("Back"))
+    back = SubmitField(_lp("button", "Back"))

@@ -57,6 +57,7 @@ def review_sections(draft: Draft, locale: str) -> list[dict]:
             "edit_url": url_for("register.security"),
             "edit_label": _("Edit password and security questions"),
             "rows": [
+                # TRANSLATORS: shown instead of the password in the review of step 4.
                 (_("Password"), _("Chosen (not shown)")),
                 (_("First security question"), question_text(draft.question_1)),
                 (_("Second security question"), question_text(draft.question_2)),

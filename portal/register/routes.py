@@ -74,6 +74,7 @@ def wizard_step(step: str):
 
 def progress(current: str, draft=None) -> list[dict]:
     """The progress indicator: each step's label, and whether it is done or current."""
+    # TRANSLATORS: short labels of the four steps in the progress bar (a phone is narrow).
     labels = {
         "email": _("E-mail"),
         "personal": _("Personal details"),

@@ -1,0 +1,221 @@
+"""Every page of the portal in every state a person can meet, in one language —
+for the tests that read all the text (pseudo-locale, no English left in ru/fr)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from html.parser import HTMLParser
+
+from sqlalchemy import select, update
+
+from portal.extensions import db
+from portal.models import Account, Draft
+from tests.journey import (
+    CSRF,
+    Person,
+    confirmation_path,
+    hidden,
+    letters,
+    link_in,
+    open_wallet,
+    reach_refunds,
+    sign_in,
+    signed_long_ago,
+    start,
+    submit,
+    text,
+)
+
+
+@dataclass
+class Page:
+    label: str
+    status: int
+    html: str
+
+
+class Visit:
+    """One browser speaking ``language`` (chosen once with ?lang=, kept in its cookie)."""
+
+    def __init__(self, app, language: str) -> None:
+        self.app, self.language = app, language
+        self.client = app.test_client()
+        self.client.get(f"/?lang={language}")
+        self.pages: list[Page] = []
+
+    def keep(self, label: str, response) -> None:
+        if response.status_code in (301, 302, 303):
+            response = self.client.get(response.headers["Location"])
+        self.pages.append(Page(label, response.status_code, text(response)))
+
+    def get(self, label: str, path: str) -> None:
+        self.keep(label, self.client.get(path))
+
+
+def every_page(app, language: str) -> list[Page]:
+    tag = language.replace("-", "").lower()
+    person = Person(email=f"pages-{tag}@example.com", language=language)
+
+    visit = Visit(app, language)
+    for label, path in (
+        ("landing", "/"),
+        ("help", "/help/email"),
+        ("step 1", "/register"),
+        ("sign in", "/login"),
+        ("recover", "/recover"),
+        ("dev mailbox, empty", "/dev/mail"),
+        ("not found", "/no-such-page"),
+        ("method not allowed", "/logout"),
+    ):
+        visit.get(label, path)
+    visit.keep("step 1, empty", submit(visit.client, "/register", {"email": "", "captcha": ""}))
+    visit.keep("step 1, bad address", start(visit.client, Person(email="x@y", language=None)))
+    visit.keep("step 1, wrong captcha", start(visit.client, person, captcha="NOPE"))
+    visit.keep("form expired", visit.client.post("/register", data={"email": person.email}))
+    visit.keep("sign in failed", sign_in(visit.client, "nobody@example.com", "wrong-pass-1"))
+
+    # The wizard.
+    visit.keep("check your mail", start(visit.client, person))
+    visit.keep(
+        "resend too early", submit(visit.client, "/register/resend", {}, page="/register/sent")
+    )
+    visit.get("invalid link", "/register/confirm/forged")
+    with app.app_context():
+        ref = db.session.scalar(select(Draft.ref).where(Draft.email == person.email))
+    old = signed_long_ago(app, "confirm-email", {"d": ref, "e": person.email}, 30 * 3600)
+    visit.get("expired link", f"/register/confirm/{old}")
+    visit.keep("step 2", visit.client.get(confirmation_path(app, person.email)))
+    visit.keep("step 2, errors", submit(visit.client, "/register/personal", {}))
+    visit.keep("step 3", submit(visit.client, "/register/personal", person.personal()))
+    visit.keep(
+        "step 3, errors",
+        submit(
+            visit.client,
+            "/register/security",
+            {"password": "123", "question_1": "first_pet", "question_2": "first_pet"},
+        ),
+    )
+    visit.keep("step 4", submit(visit.client, "/register/security", person.security()))
+    visit.keep("step 3, editing", visit.client.get("/register/security"))
+
+    # Another browser opened a wallet for this address meanwhile.
+    rival = app.test_client()
+    rival.get(f"/?lang={language}")
+    open_wallet(rival, app, Person(email=person.email, language=language))
+    visit.keep("step 4, address taken", submit(visit.client, "/register/refunds", {}))
+    visit.get("link after the wallet exists", confirmation_path(app, person.email))
+
+    # A wallet of this browser's own.
+    owner = Person(email=f"owner-{tag}@example.com", language=language)
+    mine = Visit(app, language)
+    reach_refunds(mine.client, app, owner)
+    mine.keep("account", submit(mine.client, "/register/refunds", {"refund_to_wallet": "y"}))
+    mine.keep("refunds changed", submit(mine.client, "/account/refunds", {}, page="/account"))
+    mine.get("change password", "/account/password")
+    mine.keep(
+        "change password, errors",
+        submit(mine.client, "/account/password", {"current_password": "nope", "password": "1"}),
+    )
+    mine.get("change questions", "/account/questions")
+    mine.keep(
+        "change questions, errors",
+        submit(mine.client, "/account/questions", {"current_password": ""}),
+    )
+    mine.keep("signed out", submit(mine.client, "/logout", {}, page="/account"))
+    for _ in range(3):
+        sign_in(mine.client, owner.email, "wrong-pass-1")
+    mine.keep("sign in delayed", sign_in(mine.client, owner.email, owner.password))
+
+    # Recovery.
+    mine.keep("recovery letter sent", submit(mine.client, "/recover", {"email": owner.email}))
+    link = link_in(letters(app, owner.email, "recover")[-1], "/recover/")
+    mine.get("security questions", link)
+    mine.keep(
+        "security questions, wrong",
+        submit(
+            mine.client,
+            link,
+            {
+                "answer_1": "no",
+                "answer_2": "no",
+                "password": "harbour-lamp-violin-58",
+                "password_confirm": "harbour-lamp-violin-58",
+            },
+        ),
+    )
+    with app.app_context():
+        account = db.session.scalar(select(Account).where(Account.email == owner.email))
+        db.session.execute(
+            update(Account).where(Account.id == account.id).values(recovery_failures=4)
+        )
+        db.session.commit()
+    mine.keep(
+        "recovery locked",
+        submit(
+            mine.client,
+            link,
+            {
+                "answer_1": "no",
+                "answer_2": "no",
+                "password": "harbour-lamp-violin-58",
+                "password_confirm": "harbour-lamp-violin-58",
+            },
+        ),
+    )
+    mine.get("recovery link invalid", "/recover/forged")
+    stale = signed_long_ago(app, "recover", {"a": 1, "p": "x"}, 2 * 3600)
+    mine.get("recovery link expired", f"/recover/{stale}")
+    mine.get("dev mailbox", "/dev/mail")
+    mine.get(
+        "a letter in the dev mailbox",
+        re.sub(r".*?(/dev/mail/\d+).*", r"\1", _first_letter_link(mine)),
+    )
+    return visit.pages + mine.pages
+
+
+def _first_letter_link(visit: Visit) -> str:
+    html = visit.pages[-1].html
+    return re.search(r'href="(/dev/mail/\d+)"', html).group(1)
+
+
+class TextCollector(HTMLParser):
+    """The text a person sees or hears: content, titles, alt and ARIA labels, button
+    values. Skips scripts and styles."""
+
+    SKIP = {"script", "style"}
+    SPOKEN = ("alt", "title", "aria-label", "placeholder")
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.chunks: list[str] = []
+        self.skipping = 0
+
+    def handle_starttag(self, tag, attrs) -> None:
+        values = dict(attrs)
+        if tag in self.SKIP:
+            self.skipping += 1
+        for name in self.SPOKEN:
+            if values.get(name):
+                self.chunks.append(values[name])
+        if tag == "input" and values.get("type") in ("submit", "button") and values.get("value"):
+            self.chunks.append(values["value"])
+
+    def handle_endtag(self, tag) -> None:
+        if tag in self.SKIP and self.skipping:
+            self.skipping -= 1
+
+    def handle_data(self, data) -> None:
+        if not self.skipping and data.strip():
+            self.chunks.append(" ".join(data.split()))
+
+
+def visible_text(html: str) -> list[str]:
+    collector = TextCollector()
+    # A time sits inside a sentence: keep the sentence in one piece around it.
+    collector.feed(re.sub(r"<time[^>]*>.*?</time>", "0", html, flags=re.S))
+    return collector.chunks
+
+
+def csrf(html: str) -> str:
+    return hidden(html, CSRF)

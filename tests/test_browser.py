@@ -1,0 +1,278 @@
+"""The whole journey in headless Chromium, with axe-core on every page it meets.
+
+Runs against PostgreSQL (the production database) through a real HTTP server; the
+letters are opened the way a newcomer does it, in the development mailbox.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from tests.browser import CHROMIUM_FLAGS, LiveServer, accessibility_violations, chromium_path
+from tests.conftest import clear_tables, make_app
+from tests.journey import Person
+
+pytestmark = pytest.mark.browser
+
+WORDS = {
+    "en": {
+        "open": "Open a wallet now",
+        "step1": "Step 1 of 4",
+        "sent": "Check your mail",
+        "wallet": "My wallet",
+        "sign_out": "Sign out",
+    },
+    "ru": {
+        "open": "Открыть кошелёк",
+        "step1": "Шаг 1 из 4",
+        "sent": "Проверьте почту",
+        "wallet": "Мой кошелёк",
+        "sign_out": "Выйти",
+    },
+    "fr": {
+        "open": "Ouvrir un portefeuille",
+        "step1": "Étape 1 sur 4",
+        "sent": "Consultez votre messagerie",
+        "wallet": "Mon portefeuille",
+        "sign_out": "Se déconnecter",
+    },
+}
+NEW_PASSWORD = "harbour-lamp-violin-58"
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path(), args=CHROMIUM_FLAGS, headless=True
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live(postgresql_url):
+    app = make_app(postgresql_url)
+    with LiveServer(app) as server:
+        app.config["BASE_URL"] = server.url
+        server.app = app
+        yield server
+    with app.app_context():
+        clear_tables()
+        from portal.extensions import db
+
+        db.engine.dispose()
+
+
+class Visitor:
+    """One person's browser tab, checking accessibility on every page it opens
+    (axe-core is a script: in a tab without JavaScript there is nothing to run it)."""
+
+    def __init__(self, page, base: str, *, audit: bool = True) -> None:
+        self.page, self.base, self.audit = page, base, audit
+        self.checked: list[str] = []
+
+    def check(self, label: str) -> None:
+        if not self.audit:
+            return
+        violations = accessibility_violations(self.page)
+        assert violations == [], f"{label} ({self.page.url}): {violations}"
+        self.checked.append(label)
+
+    def goto(self, path: str, label: str | None = None) -> None:
+        self.page.goto(self.base + path)
+        self.check(label or path)
+
+    def open_latest_letter(self, subject_part: str) -> None:
+        self.goto("/dev/mail", "development mailbox")
+        self.page.locator("table a", has_text=subject_part).first.click()
+        self.check("a letter")
+
+    def follow_link_in_letter(self, path_part: str) -> None:
+        self.page.locator(f"pre.letter a[href*='{path_part}']").first.click()
+
+
+def fill_personal(page, person: Person) -> None:
+    page.fill("#first_name", person.first_name)
+    page.fill("#last_name", person.last_name)
+    page.select_option("#citizenship", person.citizenship)
+    page.check(f"input[name=document_type][value={person.document_type}]")
+    page.fill("#document_number", person.document_number)
+    page.select_option("#country", person.country)
+    page.fill("#region", person.region)
+    page.fill("#city", person.city)
+    page.fill("#street", person.street)
+    page.fill("#postal_code", person.postal_code)
+    page.fill("#phone", person.phone)
+
+
+def fill_security(page, person: Person) -> None:
+    page.fill("#password", person.password)
+    page.fill("#password_confirm", person.password)
+    page.select_option("#question_1", person.question_1)
+    page.fill("#answer_1", person.answer_1)
+    page.select_option("#question_2", person.question_2)
+    page.fill("#answer_2", person.answer_2)
+
+
+@pytest.mark.parametrize("language", ["en", "ru", "fr"])
+def test_the_whole_journey(chromium, live, language):
+    words = WORDS[language]
+    person = Person(email=f"browser-{language}@example.com", language=language)
+    context = chromium.new_context(locale={"en": "en-GB", "ru": "ru-RU", "fr": "fr-FR"}[language])
+    page = context.new_page()
+    visitor = Visitor(page, live.url)
+
+    # The landing page, in the browser's language (Accept-Language), then the wizard.
+    visitor.goto("/", "landing page")
+    expect(page.locator("html")).to_have_attribute("lang", language)
+    page.get_by_role("link", name=words["open"]).first.click()
+    visitor.check("step 1")
+    expect(page.locator(".step-count")).to_have_text(words["step1"])
+
+    # A new captcha image without reloading: what was typed stays.
+    page.fill("#email", person.email)
+    first_image = page.get_attribute("#captcha-image", "src")
+    page.click("input[name=new_captcha]")
+    expect(page.locator("#captcha-image")).not_to_have_attribute("src", first_image)
+    expect(page.locator("#email")).to_have_value(person.email)
+    # The new image really loaded (under the page's CSP, as the script fetched it).
+    expect(page.locator("#captcha-image")).to_have_js_property("naturalWidth", 240)
+
+    # A wrong captcha: the error is next to the field and announced in the summary.
+    page.fill("#captcha", "WRONG")
+    page.press("#captcha", "Enter")
+    expect(page.locator("#captcha-error")).to_be_visible()
+    expect(page.locator(".error-summary")).to_be_focused()
+    visitor.check("step 1 with an error")
+    page.fill("#captcha", "test7")
+    page.press("#captcha", "Enter")
+
+    # Check your mail: the countdown runs in the page's language.
+    expect(page.locator("h1")).to_have_text(words["sent"])
+    expect(page.locator("input[name=submit][data-wait]")).to_be_disabled()
+    expect(page.locator("#resend-wait")).to_contain_text(re.compile(r"\d"))
+    visitor.check("check your mail")
+    visitor.goto("/help/email", "help page")
+
+    # The letter, opened from the development mailbox like a newcomer would.
+    visitor.open_latest_letter("")
+    visitor.follow_link_in_letter("/register/confirm/")
+    expect(page).to_have_url(re.compile(r"/register/personal$"))
+    visitor.check("step 2")
+
+    # Step 2: an empty submit shows every message, then the real details.
+    page.click("input[name=submit]")
+    expect(page.locator(".error-summary")).to_be_visible()
+    visitor.check("step 2 with errors")
+    fill_personal(page, person)
+    page.press("#phone", "Enter")
+    expect(page).to_have_url(re.compile(r"/register/security$"))
+    visitor.check("step 3")
+
+    # Back keeps what was typed on both steps.
+    page.select_option("#question_1", "first_job")
+    page.click("input[name=back]")
+    expect(page).to_have_url(re.compile(r"/register/personal$"))
+    expect(page.locator("#street")).to_have_value(person.street)
+    page.click("input[name=submit]")
+    expect(page.locator("#question_1")).to_have_value("first_job")
+    fill_security(page, person)
+    page.press("#answer_2", "Enter")
+
+    # Step 4: the choice is off until ticked; the review links back to each step.
+    expect(page).to_have_url(re.compile(r"/register/refunds$"))
+    expect(page.locator("#refund_to_wallet")).not_to_be_checked()
+    visitor.check("step 4")
+    page.check("#refund_to_wallet")
+    page.click("input[name=submit]")
+
+    # The wallet is open and the person is signed in.
+    expect(page).to_have_url(re.compile(r"/account$"))
+    expect(page.locator("h1")).to_have_text(words["wallet"])
+    visitor.check("account page")
+
+    # Sign out, sign in.
+    page.get_by_role("button", name=words["sign_out"]).click()
+    expect(page).to_have_url(live.url + "/")
+    visitor.goto("/login", "sign-in page")
+    page.fill("#email", person.email)
+    page.fill("#password", person.password)
+    page.press("#password", "Enter")
+    expect(page).to_have_url(re.compile(r"/account$"))
+    page.get_by_role("button", name=words["sign_out"]).click()
+
+    # Recover with the answers typed in another case, then sign in with the new password.
+    visitor.goto("/recover", "recovery page")
+    page.fill("#email", person.email)
+    page.press("#email", "Enter")
+    expect(page).to_have_url(re.compile(r"/recover/sent$"))
+    visitor.check("recovery letter sent")
+    visitor.open_latest_letter("")
+    visitor.follow_link_in_letter("/recover/")
+    visitor.check("security questions")
+    page.fill("#answer_1", person.answer_1.upper())
+    page.fill("#answer_2", "  " + person.answer_2.lower() + " ")
+    page.fill("#password", NEW_PASSWORD)
+    page.fill("#password_confirm", NEW_PASSWORD)
+    page.press("#password_confirm", "Enter")
+    expect(page).to_have_url(re.compile(r"/account$"))
+    page.get_by_role("button", name=words["sign_out"]).click()
+    page.goto(live.url + "/login")
+    page.fill("#email", person.email)
+    page.fill("#password", NEW_PASSWORD)
+    page.press("#password", "Enter")
+    expect(page).to_have_url(re.compile(r"/account$"))
+
+    # The account's settings pages and an error page, checked too.
+    visitor.goto("/account/password", "change password")
+    visitor.goto("/account/questions", "change questions")
+    visitor.goto("/no-such-page", "not found page")
+    context.close()
+    assert len(visitor.checked) >= 20
+
+
+def test_the_wizard_without_javascript(chromium, live):
+    person = Person(email="no-script@example.com")
+    context = chromium.new_context(java_script_enabled=False, locale="fr-FR")
+    page = context.new_page()
+    visitor = Visitor(page, live.url, audit=False)
+    visitor.goto("/register", "step 1 without scripts")
+    page.fill("#email", person.email)
+    first_image = page.get_attribute("#captcha-image", "src")
+    page.click("input[name=new_captcha]")
+    # A plain form post: a new image, the address kept.
+    expect(page.locator("#captcha-image")).not_to_have_attribute("src", first_image)
+    expect(page.locator("#email")).to_have_value(person.email)
+    page.fill("#captcha", "TEST7")
+    page.click("input[name=submit]")
+    expect(page.locator("h1")).to_have_text(WORDS["fr"]["sent"])
+    # The resend button stays usable; the server answers with the wait.
+    page.click("input[name=submit]")
+    expect(page.locator(".flash--error")).to_contain_text("Vous pourrez le renvoyer dans")
+    # The language switcher is a plain link.
+    page.get_by_role("link", name="Русский").click()
+    expect(page.locator("html")).to_have_attribute("lang", "ru")
+    visitor.open_latest_letter("")
+    visitor.follow_link_in_letter("/register/confirm/")
+    fill_personal(page, person)
+    page.click("input[name=submit]")
+    fill_security(page, person)
+    page.click("input[name=submit]")
+    page.click("input[name=submit]")
+    expect(page).to_have_url(re.compile(r"/account$"))
+    context.close()
+
+
+def test_the_accessibility_check_does_find_violations(chromium):
+    """The audit is not a formality: a page with known faults fails it."""
+    page = chromium.new_page()
+    page.set_content("<html><body><img src='x.png'><input type='text'></body></html>")
+    found = " ".join(accessibility_violations(page))
+    assert "image-alt" in found
+    assert "html-has-lang" in found
+    assert "label" in found
+    page.close()
