@@ -64,7 +64,7 @@ class PersonalForm(FlaskForm):
         invalid_message=_l("Choose a country from the list."),
     )
     document_type = RadioField(
-        _l("Identity document"),
+        _l("Type of document"),
         choices=[SelectChoice(key, label) for key, label in identity.DOCUMENT_TYPES.items()],
         validators=[DataRequired(message=_l("Choose the type of your document."))],
         validate_choice=False,
