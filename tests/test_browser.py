@@ -6,6 +6,7 @@ letters are opened the way a newcomer does it, in the development mailbox.
 
 from __future__ import annotations
 
+import logging
 import re
 
 import pytest
@@ -13,7 +14,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from tests.browser import CHROMIUM_FLAGS, LiveServer, accessibility_violations, chromium_path
 from tests.conftest import clear_tables, make_app
-from tests.journey import Person
+from tests.journey import Person, letters
 
 pytestmark = pytest.mark.browser
 
@@ -119,7 +120,8 @@ def fill_security(page, person: Person) -> None:
 
 
 @pytest.mark.parametrize("language", ["en", "ru", "fr"])
-def test_the_whole_journey(chromium, live, language):
+def test_the_whole_journey(chromium, live, language, caplog):
+    caplog.set_level(logging.INFO)
     words = WORDS[language]
     person = Person(email=f"browser-{language}@example.com", language=language)
     context = chromium.new_context(locale={"en": "en-GB", "ru": "ru-RU", "fr": "fr-FR"}[language])
@@ -233,6 +235,14 @@ def test_the_whole_journey(chromium, live, language):
     visitor.goto("/no-such-page", "not found page")
     context.close()
     assert len(visitor.checked) >= 20
+
+    # The server's request log saw the links, but kept none of their secrets.
+    assert "/register/confirm/…" in caplog.text and "/recover/…" in caplog.text
+    for letter in letters(live.app, person.email):
+        for token in re.findall(r"/(?:confirm|recover)/([\w.-]{20,})", letter.body_text):
+            assert token not in caplog.text
+    for secret in (person.password, NEW_PASSWORD, person.document_number, person.answer_2):
+        assert secret not in caplog.text
 
 
 def test_the_wizard_without_javascript(chromium, live):
