@@ -8,7 +8,8 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask
 export FLASK_APP := portal
 
-# Debian packages the tests need (installed only when missing).
+# Debian packages the tests need (installed only when missing): Chromium, gettext,
+# PostgreSQL and Redis server binaries.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 APT := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 
@@ -49,6 +50,7 @@ system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v msgfmt >/dev/null 2>&1 || missing="$$missing gettext"; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 \
 		|| missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \

@@ -104,3 +104,24 @@ def test_error_pages_are_localized(app_factory, code, language, title):
     response = app.test_client().get(f"/fail?lang={language}")
     assert response.status_code == code
     assert title in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/dev/mail", "/dev/mail/1", "/dev/mail/1/html"])
+def test_the_dev_mailbox_exists_only_in_development(app_factory, path):
+    app = app_factory(DEV_MAILBOX=False)
+    assert app.test_client().get(path).status_code == 404
+
+
+def test_the_dev_mailbox_lists_letters_with_working_links(client, app):
+    from tests.journey import Person, start
+
+    start(client, Person(email="newcomer@example.com", language="fr"))
+    html = client.get("/dev/mail").get_data(as_text=True)
+    assert "newcomer@example.com" in html
+    letter = re.search(r'href="(/dev/mail/\d+)"', html).group(1)
+    page = client.get(letter).get_data(as_text=True)
+    assert "Confirmez votre adresse e-mail" in page
+    assert re.search(r'<a href="http://127\.0\.0\.1:5000/register/confirm/[^"]+"', page)
+    html_part = client.get(f"{letter}/html")
+    assert html_part.mimetype == "text/html"
+    assert "style-src 'unsafe-inline'" in html_part.headers["Content-Security-Policy"]
