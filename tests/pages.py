@@ -180,19 +180,30 @@ def _first_letter_link(visit: Visit) -> str:
 
 
 class TextCollector(HTMLParser):
-    """The text a person sees or hears: content, titles, alt and ARIA labels, button
-    values. Skips scripts and styles."""
+    """The text a person sees or hears, one chunk per block (a sentence stays whole
+    across inline tags such as <strong> or <time>): content, titles, alt and ARIA
+    labels, button values. Skips scripts and styles."""
 
     SKIP = {"script", "style"}
+    INLINE = {"a", "abbr", "b", "code", "em", "i", "label", "span", "strong", "time"}
     SPOKEN = ("alt", "title", "aria-label", "placeholder")
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.chunks: list[str] = []
+        self.buffer: list[str] = []
         self.skipping = 0
+
+    def flush(self) -> None:
+        joined = " ".join(" ".join(self.buffer).split())
+        if joined:
+            self.chunks.append(joined)
+        self.buffer = []
 
     def handle_starttag(self, tag, attrs) -> None:
         values = dict(attrs)
+        if tag not in self.INLINE:
+            self.flush()
         if tag in self.SKIP:
             self.skipping += 1
         for name in self.SPOKEN:
@@ -204,16 +215,23 @@ class TextCollector(HTMLParser):
     def handle_endtag(self, tag) -> None:
         if tag in self.SKIP and self.skipping:
             self.skipping -= 1
+        if tag not in self.INLINE:
+            self.flush()
 
     def handle_data(self, data) -> None:
         if not self.skipping and data.strip():
-            self.chunks.append(" ".join(data.split()))
+            self.buffer.append(data)
+
+    def close(self) -> None:
+        super().close()
+        self.flush()
 
 
 def visible_text(html: str) -> list[str]:
     collector = TextCollector()
-    # A time sits inside a sentence: keep the sentence in one piece around it.
+    # Times are data (formatted by Babel), not wording: a digit stands in for them.
     collector.feed(re.sub(r"<time[^>]*>.*?</time>", "0", html, flags=re.S))
+    collector.close()
     return collector.chunks
 
 
