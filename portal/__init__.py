@@ -103,6 +103,8 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from portal.outbox.cli import outbox
     from portal.translate import translate
 
     app.cli.add_command(translate)
+    app.cli.add_command(outbox)
