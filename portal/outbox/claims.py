@@ -15,10 +15,12 @@ up dead after OUTBOX_MAX_ATTEMPTS instead of looping forever.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, select, update
+from sqlalchemy import Connection, bindparam, case, select, update
 
 from portal.database import is_postgresql
 from portal.extensions import db
@@ -148,18 +150,35 @@ def release(batch: Batch, letters: list[Letter]) -> None:
     db.session.commit()
 
 
-def mark_sent(letter: Letter) -> None:
-    """The server accepted it: say so at once, so a crash cannot send it again.
+@contextmanager
+def autocommit() -> Iterator[Connection]:
+    """A connection on which every statement commits by itself: marking a letter sent
+    is then one round trip to the database instead of three (BEGIN, UPDATE, COMMIT)."""
+    with db.engine.connect() as connection:
+        yield connection.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def mark_sent(connection: Connection, letter: Letter) -> None:
+    """The server accepted it: say so at once (``connection`` autocommits), so that a
+    crash cannot send it again.
 
     Not guarded by the lease: even a worker that lost its lease knows this letter
     left, and writing it down keeps a reclaimed copy from leaving twice.
     """
-    db.session.execute(
-        _update(OutboxMessage.id == letter.id, OutboxMessage.status != SENT).values(
-            status=SENT, sent_at=utcnow(), lease_until=None
-        )
+    connection.execute(MARK_SENT, {"letter_id": letter.id, "sent_at": utcnow()})
+
+
+def _mark_sent_statement():
+    # Built once: constructing the statement per letter cost more than running it.
+    table = OutboxMessage.__table__
+    return (
+        table.update()
+        .where(table.c.id == bindparam("letter_id"), table.c.status != SENT)
+        .values(status=SENT, sent_at=bindparam("sent_at"), lease_until=None)
     )
-    db.session.commit()
+
+
+MARK_SENT = _mark_sent_statement()
 
 
 def record_failure(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
+from sqlalchemy import Connection
 
 from portal.extensions import db
 from portal.models.outbox import DEAD
@@ -60,7 +61,8 @@ def deliver_due(stop: Callable[[], bool] = never, due_by: datetime | None = None
     if batch.letters:
         transport = open_transport(current_app)
         try:
-            send_batch(batch, transport, report, stop)
+            with claims.autocommit() as marker:
+                send_batch(batch, transport, marker, report, stop)
         finally:
             transport.close()
     return report
@@ -81,7 +83,9 @@ def deliver_all_due(stop: Callable[[], bool] = never) -> Report:
     return total
 
 
-def send_batch(batch: Batch, transport, report: Report, stop: Callable[[], bool]) -> None:
+def send_batch(
+    batch: Batch, transport, marker: Connection, report: Report, stop: Callable[[], bool]
+) -> None:
     config = current_app.config
     lease_seconds = config["OUTBOX_LEASE_SECONDS"]
     pending = list(batch.letters)
@@ -105,7 +109,7 @@ def send_batch(batch: Batch, transport, report: Report, stop: Callable[[], bool]
         except DeliveryFailed as failure:
             record_failures(batch, [letter], failure, report)
             continue
-        claims.mark_sent(letter)
+        claims.mark_sent(marker, letter)
         report.sent += 1
 
 
