@@ -41,7 +41,8 @@ def test_list_shows_a_readable_table_and_filters_by_status(app):
     lines = everything.output.splitlines()
     assert lines[0] == "queued: 1  sending: 0  sent: 1  dead: 1"
     assert lines[1].split() == [
-        "ID", "STATUS", "TRIES", "KIND", "TO", "QUEUED", "(UTC)", "SENT/NEXT", "(UTC)", "ERROR"
+        "ID", "STATUS", "TRIES", "KIND", "TO", "QUEUED", "(UTC)", "SENT/NEXT", "(UTC)", "LAST",
+        "ERROR",
     ]  # fmt: skip
     rows = {line.split()[0]: line for line in lines[2:]}
     assert set(rows) == {str(queued), str(sent), str(dead)}
@@ -88,7 +89,9 @@ def test_send_delivers_what_is_due_and_reports(app_factory, smtp):
         ids = queue_letters(3)
     result = app.test_cli_runner().invoke(args=["outbox", "send"])
     assert result.exit_code == 0, result.output
-    assert f"outbox (SMTP 127.0.0.1:{smtp.port}): sent 3, will retry 0, dead 0" in result.output
+    assert (
+        f"outbox send, to SMTP 127.0.0.1:{smtp.port}: sent 3, will retry 0, dead 0" in result.output
+    )
     with app.app_context():
         assert {outbox_rows()[i].status for i in ids} == {SENT}
     assert len(smtp.received) == 3

@@ -34,7 +34,7 @@ def send_command() -> None:
     destination = prepare()
     with delivering(), stop_on_signals() as stop:
         report = deliver_all_due(stop)
-    click.echo(f"outbox ({destination}): {report}")
+    click.echo(f"outbox send, to {destination}: {report}")
 
 
 @outbox.command("worker")
@@ -83,7 +83,16 @@ def list_command(status: str | None, limit: int) -> None:
     if not rows:
         click.echo("no letters" + (f" with status {status}" if status else ""))
         return
-    header = ("ID", "STATUS", "TRIES", "KIND", "TO", "QUEUED (UTC)", "SENT/NEXT (UTC)", "ERROR")
+    header = (
+        "ID",
+        "STATUS",
+        "TRIES",
+        "KIND",
+        "TO",
+        "QUEUED (UTC)",
+        "SENT/NEXT (UTC)",
+        "LAST ERROR",
+    )
     table = [header, *(list_row(row) for row in rows)]
     widths = [max(len(line[column]) for line in table) for column in range(len(header) - 1)]
     for line in table:

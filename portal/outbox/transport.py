@@ -45,17 +45,22 @@ class DevMailbox:
 
 class TimedConnection(Connection):
     """Flask-Mail's connection, opened with MAIL_TIMEOUT (Flask-Mail sets none, and a
-    silent server would hold the worker, and its leases, forever)."""
+    silent server would hold the worker, and its leases, forever).
 
-    def __init__(self, mail, timeout: float) -> None:
+    The SMTP dialogue is printed only when MAIL_DEBUG is set explicitly: Flask-Mail
+    would print it whenever DEBUG is on, confirmation links included.
+    """
+
+    def __init__(self, mail, timeout: float, debug: int) -> None:
         super().__init__(mail)
         self.timeout = timeout
+        self.debug = debug
 
     def configure_host(self) -> smtplib.SMTP:
         kind = smtplib.SMTP_SSL if self.mail.use_ssl else smtplib.SMTP
         host = kind(self.mail.server, self.mail.port, timeout=self.timeout)
         try:
-            host.set_debuglevel(int(self.mail.debug))
+            host.set_debuglevel(self.debug)
             if self.mail.use_tls:
                 host.starttls()
             if self.mail.username and self.mail.password:
@@ -74,7 +79,9 @@ class SMTPTransport:
     """
 
     def __init__(self, app: Flask) -> None:
-        self.connection = TimedConnection(app.extensions["mail"], app.config["MAIL_TIMEOUT"])
+        self.connection = TimedConnection(
+            app.extensions["mail"], app.config["MAIL_TIMEOUT"], int(app.config.get("MAIL_DEBUG", 0))
+        )
 
     def send(self, letter: Letter) -> None:
         if self.connection.host is None:
