@@ -40,6 +40,7 @@ class Received:
 class RecordingHandler:
     """What the server does; tests change these fields between deliveries."""
 
+    port: int = 0
     received: list[Received] = field(default_factory=list)
     # The next N letters are refused at DATA with this temporary reply.
     temporary_failures: int = 0
@@ -98,29 +99,14 @@ class RecordingHandler:
         raise AssertionError(f"the server accepted {len(self.message_ids())}, not {count}")
 
 
-class SMTPServer:
-    def __init__(self) -> None:
-        self.handler = RecordingHandler()
-        self.port = free_port()
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
-
-    def __getattr__(self, name):
-        return getattr(self.handler, name)
-
-    def __setattr__(self, name, value):
-        if name in RecordingHandler.__dataclass_fields__:
-            setattr(self.handler, name, value)
-        else:
-            super().__setattr__(name, value)
-
-
 @pytest.fixture(name="smtp")
 def smtp_fixture():
-    """A recording SMTP server on a free loopback port, stopped after the test."""
-    server = SMTPServer()
-    server.controller.start()
-    yield server
-    server.controller.stop()
+    """A recording SMTP server on a free loopback port (``.port``), stopped after the test."""
+    handler = RecordingHandler(port=free_port())
+    controller = Controller(handler, hostname="127.0.0.1", port=handler.port)
+    controller.start()
+    yield handler
+    controller.stop()
 
 
 @pytest.fixture(name="closed_port")
