@@ -153,9 +153,24 @@ def release(batch: Batch, letters: list[Letter]) -> None:
 @contextmanager
 def autocommit() -> Iterator[Connection]:
     """A connection on which every statement commits by itself: marking a letter sent
-    is then one round trip to the database instead of three (BEGIN, UPDATE, COMMIT)."""
+    is then one round trip to the database instead of three (BEGIN, UPDATE, COMMIT).
+
+    On SQLite (WAL) these commits are not flushed to disk one by one
+    (synchronous=NORMAL, for this connection only): they still survive a killed
+    worker; a power cut could undo the last few, and those letters would go again,
+    with their Message-ID, never be lost. PostgreSQL commits stay fully durable.
+    """
     with db.engine.connect() as connection:
-        yield connection.execution_options(isolation_level="AUTOCOMMIT")
+        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        if connection.dialect.name != "sqlite":
+            yield connection
+            return
+        previous = connection.exec_driver_sql("PRAGMA synchronous").scalar()
+        connection.exec_driver_sql("PRAGMA synchronous=NORMAL")
+        try:
+            yield connection
+        finally:
+            connection.exec_driver_sql(f"PRAGMA synchronous={int(previous)}")
 
 
 def mark_sent(connection: Connection, letter: Letter) -> None:
