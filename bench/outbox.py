@@ -11,7 +11,7 @@ The SMTP server is aiosmtpd in its own process, accepting without storing. The
 PostgreSQL cluster is the test suite's throwaway one (tests/postgres.py), which runs
 with fsync off: commits cost less than on a production server.
 
-    .venv/bin/python bench/outbox.py [--letters 3000]
+    .venv/bin/python bench/outbox.py [--letters 2000] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -339,8 +339,8 @@ def dispose(app) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--letters", type=int, default=3000, help="letters per run")
-    parser.add_argument("--rounds", type=int, default=3, help="runs of each, medians shown")
+    parser.add_argument("--letters", type=int, default=2000, help="letters per run")
+    parser.add_argument("--rounds", type=int, default=5, help="runs of each, medians shown")
     options = parser.parse_args()
     count = options.letters
 
@@ -358,7 +358,10 @@ def main() -> None:
             server = db.session.scalar(text("SHOW server_version"))
         print(f"machine: {machine()}; PostgreSQL {server} (fsync off)")
         print(f"load average before: {os.getloadavg()[0]:.2f}")
-        print(f"{count} letters per run, {options.rounds} rounds, medians\n")
+        print(
+            f"{count} letters per run, {options.rounds} rounds: median rates, and the median"
+            " of each round's ratio\n"
+        )
 
         runs: dict[str, list[Run]] = {"ceiling": [], "sqlite": [], "one": [], "three": []}
         for _ in range(options.rounds):
@@ -370,17 +373,23 @@ def main() -> None:
         rate = {name: statistics.median(run.rate for run in done) for name, done in runs.items()}
         cpu = {name: statistics.median(run.cpu_ms for run in done) for name, done in runs.items()}
 
-        def line(label: str, name: str, ratio: str = "") -> None:
+        def ratio(name: str, base: str) -> float:
+            """Median of the ratios within each round: runs next to each other in time
+            share the machine's mood (other people's jobs come and go)."""
+            pairs = zip(runs[name], runs[base], strict=True)
+            return statistics.median(run.rate / other.rate for run, other in pairs)
+
+        def line(label: str, name: str, compared: str = "") -> None:
             rates = ", ".join(f"{run.rate:.0f}" for run in runs[name])
             print(
-                f"{label:<43}{rate[name]:5.0f} letters/s  {ratio:<16}"
+                f"{label:<43}{rate[name]:5.0f} letters/s  {compared:<16}"
                 f"{cpu[name]:5.2f} ms CPU/letter  (runs: {rates})"
             )
 
         line("Flask-Mail alone, one connection (ceiling)", "ceiling")
-        line("one worker, SQLite", "sqlite", f"{rate['sqlite'] / rate['ceiling']:.2f} x ceiling")
-        line("one worker, PostgreSQL", "one", f"{rate['one'] / rate['ceiling']:.2f} x ceiling")
-        line("three workers, PostgreSQL", "three", f"{rate['three'] / rate['one']:.2f} x one")
+        line("one worker, SQLite", "sqlite", f"{ratio('sqlite', 'ceiling'):.2f} x ceiling")
+        line("one worker, PostgreSQL", "one", f"{ratio('one', 'ceiling'):.2f} x ceiling")
+        line("three workers, PostgreSQL", "three", f"{ratio('three', 'one'):.2f} x one")
         checked = [run for name in ("sqlite", "one", "three") for run in runs[name]]
         print(
             f"worker runs: {sum(run.received for run in checked)} letters accepted at the server,"
