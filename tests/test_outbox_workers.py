@@ -89,10 +89,12 @@ def test_worker_stops_cleanly_after_the_letter_in_hand(
 def test_three_workers_on_postgresql_deliver_each_letter_exactly_once(
     app, smtp, start_worker, database_url
 ):
-    with app.app_context():
-        ids = queue_letters(300)
     smtp.delay = 0.003
     workers = [start_worker(database_url, smtp.port, OUTBOX_BATCH_SIZE=10) for _ in range(3)]
+    for worker in workers:
+        worker.wait_started()  # all three are polling when the letters land
+    with app.app_context():
+        ids = queue_letters(300)
     smtp.wait_for(300, timeout=60)
     time.sleep(0.2)  # room for a duplicate to show up, if there were one
     assert [worker.stop() for worker in workers] == [0, 0, 0]
