@@ -103,8 +103,10 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from portal.outbox.cli import outbox
     from portal.register.cli import drafts
     from portal.translate import translate
 
     app.cli.add_command(translate)
     app.cli.add_command(drafts)
+    app.cli.add_command(outbox)
