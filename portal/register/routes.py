@@ -268,8 +268,8 @@ def personal(draft):
     form = PersonalForm(data=draft.personal or {})
     form.set_countries(select_locale())
     if form.validate_on_submit():
-        drafts.save_personal(draft, form.cleaned)
-        return redirect(step_url(draft))
+        next_step = drafts.save_personal(draft, form.cleaned)
+        return redirect(url_for(STEP_ENDPOINTS[next_step]))
     return render_template(
         "register/personal.html", form=form, progress=progress("personal", draft)
     )
@@ -294,7 +294,7 @@ def security(draft):
         )
         return redirect(url_for("register.personal"))
     if form.validate_on_submit():
-        drafts.save_security(
+        next_step = drafts.save_security(
             draft,
             password_hash=hash_secret(form.password.data) if form.password.data else None,
             question_1=form.question_1.data,
@@ -302,7 +302,7 @@ def security(draft):
             question_2=form.question_2.data,
             answer_2_hash=answer_hash(form.answer_2.data),
         )
-        return redirect(step_url(draft))
+        return redirect(url_for(STEP_ENDPOINTS[next_step]))
     return render_template(
         "register/security.html",
         form=form,
