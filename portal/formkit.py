@@ -2,17 +2,62 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 
+from babel import support
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import Choice, SelectChoice, SelectField, StringField
+from wtforms.i18n import messages_path
 from wtforms.validators import ValidationError
 from wtforms.widgets import Select, html_params
 
 from portal.passwords import password_problem
 from portal.questions import question_choices
+
+
+class WTFormsMessages:
+    """WTForms' own messages in the page's language, as Flask-WTF gives them, but from
+    catalogs loaded once per language: Flask-WTF reads and parses the catalog file again
+    in every request that builds a form."""
+
+    def gettext(self, string):
+        catalog = wtforms_catalog()
+        return string if catalog is None else catalog.ugettext(string)
+
+    def ngettext(self, singular, plural, n):
+        catalog = wtforms_catalog()
+        if catalog is None:
+            return singular if n == 1 else plural
+        return catalog.ungettext(singular, plural, n)
+
+
+def wtforms_catalog() -> support.Translations | None:
+    if not request or "babel" not in current_app.extensions:
+        return None
+    return wtforms_catalog_for(str(get_locale()))
+
+
+@cache
+def wtforms_catalog_for(locale: str) -> support.Translations:
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+WTFORMS_MESSAGES = WTFormsMessages()
+
+
+class PortalForm(FlaskForm):
+    """FlaskForm with WTForms' messages from the kept catalogs (``WTFormsMessages``)."""
+
+    class Meta(FlaskForm.Meta):
+        def get_translations(self, form):
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return super().get_translations(form)
+            return WTFORMS_MESSAGES
 
 
 def clean_email(value: str) -> str:

@@ -1,11 +1,12 @@
-"""The select that keeps its rendered options writes exactly what WTForms' Select writes."""
+"""What formkit keeps between requests gives exactly what WTForms and Flask-WTF give."""
 
 import pytest
+from flask_wtf.i18n import translations as flask_wtf_translations
 from wtforms.widgets import Select
 
 from portal import create_app
 from portal.formkit import KeptOptionsSelect
-from portal.register.forms import PersonalForm, SecurityForm
+from portal.register.forms import EmailForm, PersonalForm, SecurityForm
 
 ATTRIBUTES = [
     {},
@@ -36,3 +37,22 @@ def test_kept_options_match_wtforms_select(language, data):
                 kept = KeptOptionsSelect()(field, **attributes)
                 assert kept == Select()(field, **attributes)
                 assert type(kept) is type(Select()(field, **attributes))
+
+
+WTFORMS_MESSAGES = ["This field is required.", "Not a valid choice.", "Invalid email address."]
+
+
+@pytest.mark.parametrize("language", ["en", "ru", "fr"])
+def test_kept_wtforms_catalogs_translate_as_flask_wtf_does(language):
+    app = create_app("testing")
+    with app.test_request_context(f"/?lang={language}"):
+        form = EmailForm(meta={"csrf": False})
+        messages = form.meta.get_translations(form)
+        for message in WTFORMS_MESSAGES:
+            assert messages.gettext(message) == flask_wtf_translations.gettext(message)
+        plural = ("Field must be at least %(min)d character long.",
+                  "Field must be at least %(min)d characters long.")  # fmt: skip
+        for count in (1, 3, 5):
+            assert messages.ngettext(*plural, count) == flask_wtf_translations.ngettext(
+                *plural, count
+            )
