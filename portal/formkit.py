@@ -2,13 +2,62 @@
 
 from __future__ import annotations
 
+from functools import cache, lru_cache
+
+from babel import support
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
-from wtforms import SelectChoice, SelectField, StringField
+from flask_wtf import FlaskForm
+from markupsafe import Markup
+from wtforms import Choice, SelectChoice, SelectField, StringField
+from wtforms.i18n import messages_path
 from wtforms.validators import ValidationError
+from wtforms.widgets import Select, html_params
 
 from portal.passwords import password_problem
 from portal.questions import question_choices
+
+
+class WTFormsMessages:
+    """WTForms' own messages in the page's language, as Flask-WTF gives them, but from
+    catalogs loaded once per language: Flask-WTF reads and parses the catalog file again
+    in every request that builds a form."""
+
+    def gettext(self, string):
+        catalog = wtforms_catalog()
+        return string if catalog is None else catalog.ugettext(string)
+
+    def ngettext(self, singular, plural, n):
+        catalog = wtforms_catalog()
+        if catalog is None:
+            return singular if n == 1 else plural
+        return catalog.ungettext(singular, plural, n)
+
+
+def wtforms_catalog() -> support.Translations | None:
+    if not request or "babel" not in current_app.extensions:
+        return None
+    return wtforms_catalog_for(str(get_locale()))
+
+
+@cache
+def wtforms_catalog_for(locale: str) -> support.Translations:
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+WTFORMS_MESSAGES = WTFormsMessages()
+
+
+class PortalForm(FlaskForm):
+    """FlaskForm with WTForms' messages from the kept catalogs (``WTFormsMessages``)."""
+
+    class Meta(FlaskForm.Meta):
+        def get_translations(self, form):
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return super().get_translations(form)
+            return WTFORMS_MESSAGES
 
 
 def clean_email(value: str) -> str:
@@ -43,8 +92,48 @@ class EmailAddressField(StringField):
             self.cleaned = clean_email(self.data)
 
 
+class KeptOptionsSelect(Select):
+    """WTForms' Select, with the options of each list of choices rendered once and kept.
+
+    Step 2 lists some 250 countries twice; escaping and formatting them again on every
+    view was most of that page's time. The markup is the same as Select's.
+    """
+
+    def __call__(self, field, **kwargs):
+        pairs = getattr(field, "choice_pairs", None)
+        if pairs is None:
+            return super().__call__(field, **kwargs)
+        kwargs.setdefault("id", field.id)
+        flags = getattr(field, "flags", {})
+        for key in dir(flags):
+            if key in self.validation_attrs and key not in kwargs:
+                kwargs[key] = getattr(flags, key)
+        options, places = rendered_options(pairs)
+        if isinstance(field.data, str) and field.data in places:
+            start, end, label = places[field.data]
+            chosen = self.render_option(Choice(field.data, label, True, {}))
+            options = f"{options[:start]}{chosen}{options[end:]}"
+        return Markup(f"<select {html_params(name=field.name, **kwargs)}>{options}</select>")
+
+
+@lru_cache(maxsize=64)
+def rendered_options(pairs: tuple[tuple[str, str], ...]) -> tuple[str, dict]:
+    """The options' markup, none selected, and where each value's option lies in it."""
+    parts: list[str] = []
+    places: dict[str, tuple[int, int, str]] = {}
+    offset = 0
+    for value, label in pairs:
+        option = str(Select.render_option(Choice(value, label, False, {})))
+        places.setdefault(value, (offset, offset + len(option), label))
+        parts.append(option)
+        offset += len(option)
+    return "".join(parts), places
+
+
 class ChoiceField(SelectField):
     """A select whose choices are set per request, checked with our own message."""
+
+    widget = KeptOptionsSelect()
 
     def __init__(self, *args, invalid_message=None, **kwargs):
         kwargs.setdefault("validate_choice", False)
@@ -56,7 +145,8 @@ class ChoiceField(SelectField):
             raise ValidationError(str(self.invalid_message))
 
     def set_choices(self, pairs) -> None:
-        self.choices = [SelectChoice(value, str(label)) for value, label in pairs]
+        self.choice_pairs = tuple((value, str(label)) for value, label in pairs)
+        self.choices = [SelectChoice(value, label) for value, label in self.choice_pairs]
 
     def iter_values(self):
         for choice in self.choices or ():

@@ -169,11 +169,17 @@ def plural_templates(singular: str, plural: str) -> dict[str, str]:
     The page's script picks one with ``Intl.PluralRules``, so a countdown stays
     grammatical in Russian (1 секунду, 2 секунды, 5 секунд) without the server.
     """
-    rule = get_locale().plural_form
-    samples: dict[str, int] = {}
-    for number in (*range(200), 1_000_000):
-        samples.setdefault(rule(number), number)
     return {
         category: ngettext(singular, plural, number).replace(str(number), "{n}")
-        for category, number in samples.items()
+        for category, number in plural_samples(get_locale()).items()
     }
+
+
+@cache
+def plural_samples(locale: Locale) -> dict[str, int]:
+    """A number of each CLDR plural category of ``locale``, found once per language
+    rather than by running its rule over 200 numbers on every page that counts down."""
+    samples: dict[str, int] = {}
+    for number in (*range(200), 1_000_000):
+        samples.setdefault(locale.plural_form(number), number)
+    return samples

@@ -71,11 +71,19 @@ def verify_answer(answer_hash: str | None, answer: str) -> bool:
 
 
 @cache
-def common_words() -> frozenset[str]:
+def common_word_list() -> tuple[str, ...]:
+    """The shipped list in its file's order. zxcvbn ranks the words it is given by their
+    position, so the order must not depend on the process's hash seed (a set's order does,
+    and the reason shown for a weak password changed from one run to the next)."""
     lines = COMMON_PASSWORDS.read_text(encoding="utf-8").splitlines()
-    return frozenset(
+    return tuple(
         line.strip().casefold() for line in lines if line.strip() and not line.startswith("#")
     )
+
+
+@cache
+def common_words() -> frozenset[str]:
+    return frozenset(common_word_list())
 
 
 def _core(password: str) -> str:
@@ -98,7 +106,7 @@ def password_problem(password: str, email: str = "", names: tuple[str, ...] = ()
     core = _core(password)
     if folded in common_words() or (core and core in common_words() and len(core) >= 4):
         return _("This is one of the most common passwords: it is the first one attackers try.")
-    inputs = [local_part, *names, *common_words()]
+    inputs = [local_part, *names, *common_word_list()]
     estimates = [
         zxcvbn(candidate[:ESTIMATE_LENGTH], user_inputs=inputs) for candidate in _as_typed(password)
     ]

@@ -101,14 +101,17 @@ def start(email: str, language: str) -> Draft:
     draft.locale = language
     touch(draft)
     queue_letter(draft)
+    ref = draft.ref  # read before the commit expires it: after, it would be fetched again
     db.session.commit()
-    session[SESSION_KEY] = draft.ref
+    session[SESSION_KEY] = ref
     session.permanent = True
     return draft
 
 
 def queue_letter(draft: Draft, kind: str = "confirm") -> None:
     """The confirmation letter, or "you already have a wallet" for a taken address."""
+    # Set before the draft's INSERT is flushed, so that it needs no UPDATE of its own.
+    draft.last_letter_at = utcnow()
     if account_exists(draft.email):
         enqueue_letter(
             "already_registered",
@@ -127,7 +130,6 @@ def queue_letter(draft: Draft, kind: str = "confirm") -> None:
             confirm_url=external_url("register.confirm", token=confirmation_token(draft)),
             valid_hours=current_app.config["CONFIRM_TOKEN_MAX_AGE"] // 3600,
         )
-    draft.last_letter_at = utcnow()
 
 
 def account_exists(email: str) -> bool:
@@ -227,12 +229,20 @@ def may_open(draft: Draft, step: str) -> bool:
     return STEPS.index(step) <= STEPS.index(first_unfinished_step(draft))
 
 
-def save_personal(draft: Draft, values: dict[str, Any]) -> None:
-    """Step 2, checked and normalised."""
+def save_personal(draft: Draft, values: dict[str, Any]) -> str:
+    """Step 2, checked and normalised. Returns the step that comes next."""
     draft.personal = {name: values.get(name) or "" for name in PERSONAL_FIELDS}
     draft.personal_done = True
     touch(draft)
+    return commit_step(draft)
+
+
+def commit_step(draft: Draft) -> str:
+    """Commit a step and say which comes next, read before the commit expires the draft
+    (read after, the draft would be fetched back in a second transaction)."""
+    next_step = first_unfinished_step(draft)
     db.session.commit()
+    return next_step
 
 
 def save_questions(draft: Draft, question_1: str | None, question_2: str | None) -> None:
@@ -253,8 +263,9 @@ def save_security(
     answer_1_hash: str | None,
     question_2: str,
     answer_2_hash: str | None,
-) -> None:
-    """Step 3. A None hash keeps the one chosen before (editing from the review)."""
+) -> str:
+    """Step 3. A None hash keeps the one chosen before (editing from the review).
+    Returns the step that comes next."""
     if password_hash:
         draft.password_hash = password_hash
     draft.question_1, draft.question_2 = question_1, question_2
@@ -263,7 +274,7 @@ def save_security(
     if answer_2_hash:
         draft.answer_2_hash = answer_2_hash
     touch(draft)
-    db.session.commit()
+    return commit_step(draft)
 
 
 def save_refund_choice(draft: Draft, refund_to_wallet: bool) -> None:

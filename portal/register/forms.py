@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _lp
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -22,13 +21,14 @@ from portal.countries import country_choices, is_country
 from portal.formkit import (
     ChoiceField,
     EmailAddressField,
+    PortalForm,
     check_new_password,
     check_questions,
     set_question_choices,
 )
 
 
-class EmailForm(FlaskForm):
+class EmailForm(PortalForm):
     email = EmailAddressField(
         _l("E-mail address"),
         validators=[
@@ -45,11 +45,11 @@ class EmailForm(FlaskForm):
     new_captcha = SubmitField(_l("Show another image"))
 
 
-class ResendForm(FlaskForm):
+class ResendForm(PortalForm):
     submit = SubmitField(_l("Send the letter again"))
 
 
-class PersonalForm(FlaskForm):
+class PersonalForm(PortalForm):
     first_name = StringField(
         _l("First name"),
         validators=[DataRequired(message=_l("Enter your first name as in your document."))],
@@ -144,7 +144,7 @@ class PersonalForm(FlaskForm):
         return self.document_type.data
 
 
-class SecurityForm(FlaskForm):
+class SecurityForm(PortalForm):
     password = PasswordField(_l("Password"))
     password_confirm = PasswordField(_l("Repeat the password"))
     question_1 = ChoiceField(
@@ -187,7 +187,7 @@ class SecurityForm(FlaskForm):
         return valid and password_ok and questions_ok
 
 
-class RefundsForm(FlaskForm):
+class RefundsForm(PortalForm):
     refund_to_wallet = BooleanField(_l("Credit my refunds to the wallet"))
     submit = SubmitField(_l("Open my wallet"))
     back = SubmitField(_lp("button", "Back"))

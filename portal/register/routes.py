@@ -117,14 +117,27 @@ def email():
         db.session.commit()
         form.captcha.errors = [captcha_message(outcome)]
     form.captcha.data = "" if form.captcha.errors else form.captcha.data
-    challenge = captcha.live_challenge(form.captcha_id.data)
-    if challenge is None:
-        challenge = captcha.new_challenge()
-        db.session.commit()
-    form.captcha_id.data = challenge.id
+    form.captcha_id.data = shown_challenge_id(form.captcha_id.data)
     return render_template(
-        "register/email.html", form=form, challenge=challenge, progress=progress("email")
+        "register/email.html",
+        form=form,
+        challenge_id=form.captcha_id.data,
+        progress=progress("email"),
     )
+
+
+def shown_challenge_id(current_id: str | None) -> str:
+    """The challenge the form shows: the current one while it can be answered, else a new one.
+
+    A new one's id is read before the commit, which expires the row: read after, it
+    would be fetched back in a second transaction on every view of step 1.
+    """
+    challenge = captcha.live_challenge(current_id)
+    if challenge is not None:
+        return challenge.id
+    challenge_id = captcha.new_challenge().id
+    db.session.commit()
+    return challenge_id
 
 
 def captcha_message(outcome: captcha.Outcome) -> str:
@@ -256,8 +269,8 @@ def personal(draft):
     form = PersonalForm(data=draft.personal or {})
     form.set_countries(select_locale())
     if form.validate_on_submit():
-        drafts.save_personal(draft, form.cleaned)
-        return redirect(step_url(draft))
+        next_step = drafts.save_personal(draft, form.cleaned)
+        return redirect(url_for(STEP_ENDPOINTS[next_step]))
     return render_template(
         "register/personal.html", form=form, progress=progress("personal", draft)
     )
@@ -282,7 +295,7 @@ def security(draft):
         )
         return redirect(url_for("register.personal"))
     if form.validate_on_submit():
-        drafts.save_security(
+        next_step = drafts.save_security(
             draft,
             password_hash=hash_secret(form.password.data) if form.password.data else None,
             question_1=form.question_1.data,
@@ -290,7 +303,7 @@ def security(draft):
             question_2=form.question_2.data,
             answer_2_hash=answer_hash(form.answer_2.data),
         )
-        return redirect(step_url(draft))
+        return redirect(url_for(STEP_ENDPOINTS[next_step]))
     return render_template(
         "register/security.html",
         form=form,

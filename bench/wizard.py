@@ -1,0 +1,369 @@
+"""Benchmark of the registration wizard (issue 3, "Performance"). Run: ``make bench``,
+or ``.venv/bin/python bench/wizard.py [--seconds 5] [--rounds 5]``.
+
+The portal runs in its production configuration under ``gunicorn -w 2`` on a throwaway
+PostgreSQL cluster, rate limits off, and wrk loads it. Every figure is the median of
+several rounds, and each round interleaves what is compared, because the machine is
+shared and its speed drifts:
+
+1. Throughput of each wizard page against bench/reference_app.py (a Flask-WTF form in a
+   base layout, same gunicorn): reference and page run back to back, and the ratio is
+   taken within each pair. Target: at least 0.85.
+2. The step-1 POST (captcha checked, draft created, letter queued, 302): target 200/s.
+3. Step 3's cost against its three argon2id hashes at OWASP parameters, timed in the
+   same round: (a) throughput of POST /register/security with two workers against
+   three-hash sets in two processes; (b) one request at a time against one three-hash
+   set. Ratio = hash rate / step-3 rate, or step-3 latency / hash time. Target: 1.1.
+4. Latency of every page, one request at a time, on an empty database and on one with
+   100,000 drafts, accounts and letters, the two servers taking turns. Target: no
+   growth; PostgreSQL's counters also show whether any request scanned those tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import signal
+import statistics
+import sys
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from wizard_setup import (
+    BENCH,
+    Browser,
+    Database,
+    PostgresCluster,
+    Visitor,
+    expect,
+    fresh_visitor,
+    machine,
+    portal_env,
+    results_folder,
+    seed,
+    start_gunicorn,
+    step1_bodies,
+    step3_bodies,
+    step3_hash_times,
+    step3_hashes,
+    which,
+    wizard_visitor,
+    wrk,
+)
+
+PAGES = ["/register", "/register/sent", "/register/personal", "/register/security",
+         "/register/refunds"]  # fmt: skip
+THROUGHPUT_TARGET = 0.85
+STEP1_TARGET = 200
+STEP3_TARGET = 1.1
+GROWTH_LIMIT = 1.10  # what the noise of this machine allows us to call "no growth"
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=5, help="length of each wrk run")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds to take medians over")
+    parser.add_argument("--connections", type=int, default=4, help="wrk connections")
+    parser.add_argument("--rows", type=int, default=100_000, help="rows of each kind kept")
+    return parser.parse_args()
+
+
+@dataclass
+class Figures:
+    samples: dict[str, list[float]] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    def add(self, name: str, value: float) -> None:
+        self.samples.setdefault(name, []).append(value)
+
+    def median(self, name: str) -> float:
+        return statistics.median(self.samples[name])
+
+    def check(self, label: str, result, status: int) -> None:
+        unexpected = result.unexpected(status)
+        if unexpected:
+            self.problems.append(
+                f"{label}: {unexpected} of {result.requests} responses were not {status}"
+                f" ({result.statuses}, socket errors {result.errors})"
+            )
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+def lines_for(visitors: list[Visitor]) -> list[tuple[str, str]]:
+    return [(visitor.cookie, "") for visitor in visitors]
+
+
+def wizard_visitors(server, database, tag: str, count: int) -> list[Visitor]:
+    return [
+        wizard_visitor(server, database, f"bench.{tag}.person{n}@example.com") for n in range(count)
+    ]
+
+
+# 1-3: throughput ----------------------------------------------------------------------
+
+
+def throughput(args, figures: Figures, main_db: Database, logs) -> None:
+    reference_env = {**portal_env(main_db), "REFERENCE_SECRET_KEY": "reference-" + "x" * 32}
+    reference = start_gunicorn("reference", "reference_app:app", reference_env, logs, cwd=BENCH)
+    portal = start_gunicorn("portal", "wsgi:app", portal_env(main_db), logs)
+    try:
+        browser = Browser(reference.port)
+        expect(browser.get("/"), 200)
+        reference_lines = [(browser.cookie_header(), "")]
+        newcomer = fresh_visitor(portal)
+        people = wizard_visitors(portal, main_db, "main", 4)
+        page_lines = {path: lines_for(people) for path in PAGES}
+        page_lines["/register"] = lines_for([newcomer])
+        seconds, connections = args.seconds, args.connections
+        load = {"seconds": seconds, "connections": connections}
+
+        say("warming up")
+        wrk(reference, "GET", "/", reference_lines, seconds=1, connections=connections)
+        for path in PAGES:
+            wrk(portal, "GET", path, page_lines[path], seconds=1, connections=connections)
+
+        for number in range(args.rounds):
+            say(f"throughput round {number + 1} of {args.rounds}")
+            for index, path in enumerate(PAGES):
+                runs = {
+                    "reference": lambda: wrk(reference, "GET", "/", reference_lines, **load),
+                    "page": lambda path=path: wrk(portal, "GET", path, page_lines[path], **load),
+                }
+                # Alternate which goes first, so that neither always gets the warmer machine.
+                order = ["reference", "page"][:: 1 if (number + index) % 2 == 0 else -1]
+                runs = {name: runs[name]() for name in order}
+                figures.check("reference GET /", runs["reference"], 200)
+                figures.check(f"GET {path}", runs["page"], 200)
+                reference_rate, page_rate = runs["reference"].rate(200), runs["page"].rate(200)
+                figures.add(f"reference for {path}", reference_rate)
+                figures.add(f"rate {path}", page_rate)
+                figures.add(f"ratio {path}", page_rate / reference_rate)
+                say(f"  GET {path}: {page_rate:.0f}/s, reference {reference_rate:.0f}/s")
+
+            captchas = main_db.add_captchas(int(seconds * 800) + 200)
+            result = wrk(
+                portal, "POST", "/register", step1_bodies(newcomer, captchas, f"r{number}"),
+                seconds=seconds, connections=connections,
+            )  # fmt: skip
+            figures.check("POST /register", result, 302)
+            figures.add("step1 rate", result.rate(302))
+            say(f"  POST /register: {result.rate(302):.0f}/s")
+
+            step3_round(figures, portal, people, seconds)
+    finally:
+        portal.stop()
+        reference.stop()
+
+
+def step3_round(figures: Figures, portal, people: list[Visitor], seconds: float) -> None:
+    bodies = step3_bodies(people)
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        sets = pool.map(step3_hashes, [seconds, seconds])
+    hash_rate = sum(done / elapsed for done, elapsed in sets)
+    result = wrk(portal, "POST", "/register/security", bodies, seconds=seconds, connections=2)
+    figures.check("POST /register/security (2 connections)", result, 302)
+    step3_rate = result.rate(302)
+    figures.add("step3 hash sets/s", hash_rate)
+    figures.add("step3 rate", step3_rate)
+    figures.add("step3 throughput ratio", hash_rate / step3_rate)
+
+    hash_ms = statistics.median(step3_hash_times(seconds)) * 1000
+    single = wrk(portal, "POST", "/register/security", bodies[:1], seconds=seconds, connections=1)
+    figures.check("POST /register/security (1 connection)", single, 302)
+    figures.add("step3 hash ms", hash_ms)
+    figures.add("step3 p50 ms", single.latency_ms["p50"])
+    figures.add("step3 latency ratio", single.latency_ms["p50"] / hash_ms)
+    say(
+        f"  step 3: {step3_rate:.1f}/s vs {hash_rate:.1f} hash sets/s;"
+        f" {single.latency_ms['p50']:.1f} ms vs {hash_ms:.1f} ms"
+    )
+
+
+# 4: latency against rows kept -----------------------------------------------------------
+
+
+def growth(args, figures: Figures, empty_db: Database, seeded_db: Database, logs) -> None:
+    """Both servers are started afresh for each round, so that one process's luck (which
+    core, which memory) does not always side with the same database."""
+    databases = {"empty": empty_db, "seeded": seeded_db}
+    envs = {name: portal_env(database) for name, database in databases.items()}
+    visitors = {}
+    with running_portals(envs, logs) as servers:
+        for name, server in servers.items():
+            visitors[name] = {
+                "newcomer": fresh_visitor(server),
+                "people": wizard_visitors(server, databases[name], name, 2),
+            }
+    scans_before = seeded_db.table_scans()
+    for number in range(args.rounds):
+        say(f"latency round {number + 1} of {args.rounds}")
+        order = ["empty", "seeded"] if number % 2 == 0 else ["seeded", "empty"]
+        with running_portals(envs, logs) as servers:
+            for name in order:
+                for path in PAGES:
+                    lines = lines_for(visitors[name]["people"])
+                    wrk(servers[name], "GET", path, lines, seconds=1, connections=1)
+            for label in growth_labels():
+                for name in order:
+                    result, status = latency_run(
+                        label, servers[name], databases[name], visitors[name], args, number
+                    )
+                    figures.check(f"{label} ({name})", result, status)
+                    figures.add(f"p50 {name} {label}", result.latency_ms["p50"])
+                    figures.add(f"mean {name} {label}", result.latency_ms["mean"])
+        say("  " + ", ".join(
+            f"{label}: {figures.samples[f'p50 empty {label}'][-1]:.2f}"
+            f"/{figures.samples[f'p50 seeded {label}'][-1]:.2f} ms"
+            for label in growth_labels()
+        ))  # fmt: skip
+    scans_after = seeded_db.table_scans()
+    for table, (seq, idx) in scans_after.items():
+        before_seq, before_idx = scans_before.get(table, (0, 0))
+        figures.add(f"seq scans {table}", seq - before_seq)
+        figures.add(f"index scans {table}", idx - before_idx)
+
+
+@contextmanager
+def running_portals(envs: dict[str, dict[str, str]], logs):
+    servers = {}
+    try:
+        for name, env in envs.items():
+            servers[name] = start_gunicorn(f"portal-{name}", "wsgi:app", env, logs)
+        yield servers
+    finally:
+        for server in servers.values():
+            server.stop()
+
+
+def latency_run(label: str, server, database: Database, visitor: dict, args, number: int):
+    """One request at a time on ``label`` for ``args.seconds``: (wrk's result, status)."""
+    load = {"seconds": args.seconds, "connections": 1}
+    if label == "POST /register":
+        captchas = database.add_captchas(int(args.seconds * 300) + 100)
+        bodies = step1_bodies(visitor["newcomer"], captchas, f"{database.name}{number}")
+        return wrk(server, "POST", "/register", bodies, **load), 302
+    if label == "POST /register/security":
+        bodies = step3_bodies(visitor["people"])
+        return wrk(server, "POST", "/register/security", bodies, **load), 302
+    path = label.removeprefix("GET ")
+    lines = lines_for([visitor["newcomer"]] if path == "/register" else visitor["people"])
+    return wrk(server, "GET", path, lines, **load), 200
+
+
+def growth_labels() -> list[str]:
+    return [*(f"GET {path}" for path in PAGES), "POST /register", "POST /register/security"]
+
+
+# The report -------------------------------------------------------------------------
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def report(args, info: dict, figures: Figures) -> str:
+    m = figures.median
+    lines = [
+        f"Machine: {info['cpu']}, {info['cores']} cores; load average {info['load_average']}"
+        f" at start, {info['load_average_end']} at end; Python {info['python']}, {info['wrk']},"
+        f" PostgreSQL {info['postgresql']}",
+        f"Runs: gunicorn -w 2 (sync workers), wrk -t1 -c{args.connections} for throughput,"
+        f" -c1 for latency; {args.rounds} rounds of {args.seconds:g} s; medians.",
+        "",
+        "| Page | Reference (req/s) | Page (req/s) | Page / reference | Target ≥ 0.85 |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for path in PAGES:
+        ratio = m(f"ratio {path}")
+        lines.append(
+            f"| GET {path} | {m(f'reference for {path}'):.0f} | {m(f'rate {path}'):.0f}"
+            f" | {ratio:.2f} | {verdict(ratio >= THROUGHPUT_TARGET)} |"
+        )
+    step1 = m("step1 rate")
+    throughput_ratio, latency_ratio = m("step3 throughput ratio"), m("step3 latency ratio")
+    lines += [
+        "",
+        "| Figure | Value | Target |",
+        "|---|---:|---|",
+        f"| POST /register (captcha, draft, letter; 302) | {step1:.0f} req/s"
+        f" | ≥ 200: {verdict(step1 >= STEP1_TARGET)} |",
+        f"| POST /register/security, 2 workers | {m('step3 rate'):.1f} req/s | |",
+        f"| 3 × argon2id (19 MiB, t=2, p=1), 2 processes | {m('step3 hash sets/s'):.1f} sets/s | |",
+        f"| Step 3 cost / its hashes (throughput: hash sets/s ÷ step-3 req/s)"
+        f" | {throughput_ratio:.2f} | ≤ 1.1: {verdict(throughput_ratio <= STEP3_TARGET)} |",
+        f"| POST /register/security, one at a time (p50) | {m('step3 p50 ms'):.1f} ms | |",
+        f"| 3 × argon2id, one process (median) | {m('step3 hash ms'):.1f} ms | |",
+        f"| Step 3 cost / its hashes (latency: p50 ÷ hash time)"
+        f" | {latency_ratio:.2f} | ≤ 1.1: {verdict(latency_ratio <= STEP3_TARGET)} |",
+        "",
+        f"| Page (one request at a time) | p50 empty (ms) | p50 with {args.rows:,} of each (ms)"
+        " | Ratio | No growth (≤ 1.10) |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for label in growth_labels():
+        empty, seeded = m(f"p50 empty {label}"), m(f"p50 seeded {label}")
+        ratio = statistics.median(
+            s / e
+            for e, s in zip(
+                figures.samples[f"p50 empty {label}"],
+                figures.samples[f"p50 seeded {label}"],
+                strict=True,
+            )
+        )
+        lines.append(
+            f"| {label} | {empty:.2f} | {seeded:.2f} | {ratio:.2f}"
+            f" | {verdict(ratio <= GROWTH_LIMIT)} |"
+        )
+    scans = ", ".join(
+        f"{table} {int(m(f'seq scans {table}'))} sequential / {int(m(f'index scans {table}'))}"
+        " index"
+        for table in ("drafts", "accounts", "outbox")
+        if f"seq scans {table}" in figures.samples
+    )
+    lines += ["", f"Scans of the {args.rows:,}-row tables during the latency runs: {scans}."]
+    if figures.problems:
+        lines += ["", "Unexpected responses:", *(f"- {problem}" for problem in figures.problems)]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    args = parse_args()
+    which("wrk")
+    # A stopped run still stops its servers and its PostgreSQL cluster (the finally blocks).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    info = machine()
+    logs = results_folder()
+    figures = Figures()
+    say(f"Machine: {info['cpu']}, {info['cores']} cores, load average {info['load_average']}")
+    cluster = PostgresCluster(database="bench_main").start()
+    try:
+        main_db = Database(cluster, "bench_main")
+        empty_db = Database(cluster, "bench_empty")
+        seeded_db = Database(cluster, "bench_seeded")
+        info["postgresql"] = main_db.scalar("SHOW server_version").split()[0]
+        for database in (main_db, empty_db, seeded_db):
+            database.migrate(portal_env(database))
+        say(f"seeding {args.rows:,} accounts, drafts and letters")
+        timings = seed(seeded_db, args.rows)
+        say("  " + ", ".join(f"{name} {took:.1f} s" for name, took in timings.items()))
+        throughput(args, figures, main_db, logs)
+        growth(args, figures, empty_db, seeded_db, logs)
+    finally:
+        cluster.stop()
+    info["load_average_end"] = machine()["load_average"]
+    text = report(args, info, figures)
+    print()
+    print(text)
+    (logs / "wizard.md").write_text(text + "\n")
+    (logs / "wizard.json").write_text(
+        json.dumps({"machine": info, "args": vars(args), "samples": figures.samples}, indent=1)
+    )
+    return 1 if figures.problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
