@@ -9,11 +9,12 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import Choice, SelectChoice, SelectField, StringField
 from wtforms.i18n import messages_path
-from wtforms.validators import ValidationError
+from wtforms.validators import DataRequired, ValidationError
 from wtforms.widgets import Select, html_params
 
 from portal.passwords import password_problem
@@ -204,3 +205,30 @@ def check_questions(pairs, kept_questions=(None, None)) -> bool:
             add_error(answer, _("Use at most %(num)d characters.", num=100))
             valid = False
     return valid
+
+
+class SecurityQuestionFields:
+    """The two security questions and their answers, as the wizard and the account
+    page both ask them. Mixed into a form; ``setup_questions`` before validating."""
+
+    question_1 = ChoiceField(
+        _l("First security question"),
+        validators=[DataRequired(message=_l("Choose a question."))],
+        invalid_message=_l("Choose a question from the list."),
+    )
+    answer_1 = StringField(_l("Answer to the first question"))
+    question_2 = ChoiceField(
+        _l("Second security question"),
+        validators=[DataRequired(message=_l("Choose a question."))],
+        invalid_message=_l("Choose a question from the list."),
+    )
+    answer_2 = StringField(_l("Answer to the second question"))
+
+    def setup_questions(self, kept_questions=(None, None)) -> None:
+        """``kept_questions``: questions whose old answer an empty field keeps."""
+        set_question_choices(self.question_1, self.question_2)
+        self.kept_questions = kept_questions
+
+    def questions_valid(self) -> bool:
+        pairs = ((self.question_1, self.answer_1), (self.question_2, self.answer_2))
+        return check_questions(pairs, self.kept_questions)

@@ -10,9 +10,8 @@ from wtforms.validators import DataRequired
 from portal.formkit import (
     ChoiceField,
     EmailAddressField,
+    SecurityQuestionFields,
     check_new_password,
-    check_questions,
-    set_question_choices,
 )
 
 
@@ -69,33 +68,16 @@ class ChangePasswordForm(NewPasswordForm):
     submit = SubmitField(_l("Change password"))
 
 
-class QuestionsForm(FlaskForm):
+class QuestionsForm(SecurityQuestionFields, FlaskForm):
     current_password = PasswordField(
         _l("Current password"),
         validators=[DataRequired(message=_l("Enter your current password."))],
     )
-    question_1 = ChoiceField(
-        _l("First security question"),
-        validators=[DataRequired(message=_l("Choose a question."))],
-        invalid_message=_l("Choose a question from the list."),
-    )
-    answer_1 = StringField(_l("Answer to the first question"))
-    question_2 = ChoiceField(
-        _l("Second security question"),
-        validators=[DataRequired(message=_l("Choose a question."))],
-        invalid_message=_l("Choose a question from the list."),
-    )
-    answer_2 = StringField(_l("Answer to the second question"))
     submit = SubmitField(_l("Save security questions"))
-
-    def setup(self, kept_questions: tuple[str | None, str | None]) -> None:
-        set_question_choices(self.question_1, self.question_2)
-        self.kept_questions = kept_questions
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
-        pairs = ((self.question_1, self.answer_1), (self.question_2, self.answer_2))
-        return check_questions(pairs, self.kept_questions) and valid
+        return self.questions_valid() and valid
 
 
 class RecoverRequestForm(FlaskForm):

@@ -163,7 +163,7 @@ def password():
 def questions():
     account = auth.current_account()
     form = QuestionsForm(data={"question_1": account.question_1, "question_2": account.question_2})
-    form.setup((account.question_1, account.question_2))
+    form.setup_questions((account.question_1, account.question_2))
     if form.validate_on_submit():
         changed = settings.change_questions(
             account,

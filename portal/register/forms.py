@@ -22,9 +22,8 @@ from portal.formkit import (
     ChoiceField,
     EmailAddressField,
     PortalForm,
+    SecurityQuestionFields,
     check_new_password,
-    check_questions,
-    set_question_choices,
 )
 
 
@@ -144,21 +143,9 @@ class PersonalForm(PortalForm):
         return self.document_type.data
 
 
-class SecurityForm(PortalForm):
+class SecurityForm(SecurityQuestionFields, PortalForm):
     password = PasswordField(_l("Password"))
     password_confirm = PasswordField(_l("Repeat the password"))
-    question_1 = ChoiceField(
-        _l("First security question"),
-        validators=[DataRequired(message=_l("Choose a question."))],
-        invalid_message=_l("Choose a question from the list."),
-    )
-    answer_1 = StringField(_l("Answer to the first question"))
-    question_2 = ChoiceField(
-        _l("Second security question"),
-        validators=[DataRequired(message=_l("Choose a question."))],
-        invalid_message=_l("Choose a question from the list."),
-    )
-    answer_2 = StringField(_l("Answer to the second question"))
     submit = SubmitField(_l("Continue"))
     back = SubmitField(_lp("button", "Back"))
 
@@ -171,20 +158,15 @@ class SecurityForm(PortalForm):
         kept_questions: tuple[str | None, str | None] = (None, None),
     ) -> None:
         """``keeping``: a password and answers exist already; blank fields keep them."""
-        set_question_choices(self.question_1, self.question_2)
+        self.setup_questions(kept_questions if keeping else (None, None))
         self.email, self.names, self.keeping = email, names, keeping
-        self.kept_questions = kept_questions if keeping else (None, None)
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         password_ok = check_new_password(
             self.password, self.password_confirm, self.email, self.names, not self.keeping
         )
-        questions_ok = check_questions(
-            ((self.question_1, self.answer_1), (self.question_2, self.answer_2)),
-            self.kept_questions,
-        )
-        return valid and password_ok and questions_ok
+        return valid and password_ok and self.questions_valid()
 
 
 class RefundsForm(PortalForm):

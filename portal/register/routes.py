@@ -148,22 +148,23 @@ def captcha_message(outcome: captcha.Outcome) -> str:
     return _("That image has expired. Here is a new one: type its characters.")
 
 
+def captcha_media(challenge_id: str, render, mimetype: str):
+    challenge = captcha.live_challenge(challenge_id) or abort(404)
+    response = current_app.response_class(render(challenge), mimetype=mimetype)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.get("/captcha/<challenge_id>.png")
 @limiter.limit("60 per minute")
 def captcha_image(challenge_id: str):
-    challenge = captcha.live_challenge(challenge_id) or abort(404)
-    response = current_app.response_class(captcha.image_png(challenge), mimetype="image/png")
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return captcha_media(challenge_id, captcha.image_png, "image/png")
 
 
 @bp.get("/captcha/<challenge_id>.wav")
 @limiter.limit("20 per minute")
 def captcha_audio(challenge_id: str):
-    challenge = captcha.live_challenge(challenge_id) or abort(404)
-    response = current_app.response_class(captcha.audio_wav(challenge), mimetype="audio/wav")
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return captcha_media(challenge_id, captcha.audio_wav, "audio/wav")
 
 
 @bp.post("/captcha/new")
