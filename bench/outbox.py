@@ -214,8 +214,10 @@ def workers(app, url: str, sink: Sink, count: int, how_many: int) -> Run:
         for log in logs
     ]
     try:
-        for log in logs:
+        for process, log in zip(processes, logs, strict=True):
             while b"worker started" not in read(log):
+                if process.poll() is not None:
+                    raise RuntimeError(f"a worker exited at start: {read(log).decode()[-2000:]}")
                 time.sleep(0.05)
         # CPU is counted from the commit on: not the idle polls while letters are rendered.
         cpu_before = []
