@@ -8,6 +8,7 @@ ignore case, skip look-alike characters and allow a few tries.
 from __future__ import annotations
 
 import enum
+import re
 import secrets
 from datetime import timedelta
 
@@ -23,6 +24,8 @@ from portal.models.types import utcnow
 # No 0/O/Q/D, 1/I/L, 2/Z, 5/S, 8/B: characters that look alike in a distorted image.
 ALPHABET = "ACEFGHJKMNPRTUVWXY34679"
 IMAGE_SIZE = (240, 80)
+# What secrets.token_urlsafe(24) makes; anything else is not looked up.
+CHALLENGE_ID = re.compile(r"[A-Za-z0-9_-]{32}")
 
 
 class Outcome(enum.Enum):
@@ -53,7 +56,7 @@ def new_challenge() -> CaptchaChallenge:
 
 def live_challenge(challenge_id: str | None) -> CaptchaChallenge | None:
     """The challenge if it can still be answered."""
-    if not challenge_id:
+    if not challenge_id or not CHALLENGE_ID.fullmatch(challenge_id):
         return None
     challenge = db.session.get(CaptchaChallenge, challenge_id)
     if challenge is None or challenge.used_at is not None or challenge.expires_at <= utcnow():

@@ -52,13 +52,28 @@ WTFORMS_MESSAGES = WTFormsMessages()
 
 
 class PortalForm(FlaskForm):
-    """FlaskForm with WTForms' messages from the kept catalogs (``WTFormsMessages``)."""
+    """FlaskForm with WTForms' messages from the kept catalogs (``WTFormsMessages``), and
+    no NUL character let through to the checks."""
 
     class Meta(FlaskForm.Meta):
         def get_translations(self, form):
             if not current_app.config.get("WTF_I18N_ENABLED", True):
                 return super().get_translations(form)
             return WTFORMS_MESSAGES
+
+    def validate(self, extra_validators=None) -> bool:
+        """A NUL character cannot be typed, only sent; PostgreSQL refuses it in text, so no
+        check may look anything up with it. It is refused next to its field, before any check
+        runs, and taken out of what the page shows again."""
+        unusable = [field for field in self if isinstance(field.data, str) and "\x00" in field.data]
+        if not unusable:
+            return super().validate(extra_validators)
+        for field in self:
+            field.errors = list(field.process_errors)
+        for field in unusable:
+            field.data = field.data.replace("\x00", "")
+            field.errors.append(_("This contains a character that cannot be used. Type it again."))
+        return False
 
 
 def clean_email(value: str) -> str:

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired
 
 from portal.formkit import (
     ChoiceField,
     EmailAddressField,
+    PortalForm,
     SecurityQuestionFields,
     check_new_password,
 )
 
 
-class LoginForm(FlaskForm):
+class LoginForm(PortalForm):
     email = StringField(
         _l("E-mail address"), validators=[DataRequired(message=_l("Enter your e-mail address."))]
     )
@@ -25,16 +25,16 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_l("Sign in"))
 
 
-class LogoutForm(FlaskForm):
+class LogoutForm(PortalForm):
     submit = SubmitField(_l("Sign out"))
 
 
-class RefundChoiceForm(FlaskForm):
+class RefundChoiceForm(PortalForm):
     refund_to_wallet = BooleanField(_l("Credit my refunds to the wallet"))
     submit = SubmitField(_l("Save refund choice"))
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(PortalForm):
     locale = ChoiceField(
         _l("Language for pages and letters"),
         invalid_message=_l("Choose a language from the list."),
@@ -43,7 +43,7 @@ class LanguageForm(FlaskForm):
     submit = SubmitField(_l("Save language"))
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(PortalForm):
     """A new password typed twice, checked against the wizard's policy."""
 
     password = PasswordField(_l("New password"))
@@ -68,7 +68,7 @@ class ChangePasswordForm(NewPasswordForm):
     submit = SubmitField(_l("Change password"))
 
 
-class QuestionsForm(SecurityQuestionFields, FlaskForm):
+class QuestionsForm(SecurityQuestionFields, PortalForm):
     current_password = PasswordField(
         _l("Current password"),
         validators=[DataRequired(message=_l("Enter your current password."))],
@@ -80,7 +80,7 @@ class QuestionsForm(SecurityQuestionFields, FlaskForm):
         return self.questions_valid() and valid
 
 
-class RecoverRequestForm(FlaskForm):
+class RecoverRequestForm(PortalForm):
     email = EmailAddressField(
         _l("E-mail address"), validators=[DataRequired(message=_l("Enter your e-mail address."))]
     )
