@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
@@ -62,9 +63,16 @@ def live(postgresql_url):
         server.app = app
         yield server
     with app.app_context():
-        clear_tables()
         from portal.extensions import db
 
+        # The server stops accepting at once, but a request Chromium sent just before may
+        # still hold a connection in its thread. Disposing of the pool under it leaves that
+        # connection to be garbage-collected open, and psycopg's ResourceWarning then fails
+        # whichever test is running (seen once, in a later journey).
+        deadline = time.monotonic() + 10
+        while db.engine.pool.checkedout() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        clear_tables()
         db.engine.dispose()
 
 
