@@ -53,7 +53,19 @@ WTFORMS_MESSAGES = WTFormsMessages()
 
 class PortalForm(FlaskForm):
     """FlaskForm with WTForms' messages from the kept catalogs (``WTFormsMessages``), and
-    no NUL character let through to the checks."""
+    no NUL character let through to the checks.
+
+    ``page_order``: the fields the page shows first, when they are not first in the class
+    (fields mixed in or inherited come first there). The error summary lists errors in
+    field order, so it then reads in the order of the page.
+    """
+
+    page_order: tuple[str, ...] = ()
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name in reversed(self.page_order):
+            self._fields.move_to_end(name, last=False)
 
     class Meta(FlaskForm.Meta):
         def get_translations(self, form):
@@ -174,6 +186,14 @@ class ChoiceField(SelectField):
 
 def add_error(field, message: str) -> None:
     field.errors = [*field.errors, message]
+
+
+def mark_required(*fields) -> None:
+    """For fields whose requirement a form checks itself (it depends on what is kept):
+    labelled without "(optional)" and given the ``required`` attribute, like a field with
+    DataRequired."""
+    for field in fields:
+        field.flags.required = True
 
 
 def check_new_password(password_field, confirm_field, email: str, names=(), required=True) -> bool:

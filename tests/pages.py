@@ -131,6 +131,7 @@ def every_page(app, language: str) -> list[Page]:
     mine.keep("recovery letter sent", submit(mine.client, "/recover", {"email": owner.email}))
     link = link_in(letters(app, owner.email, "recover")[-1], "/recover/")
     mine.get("security questions", link)
+    mine.keep("security questions, empty", submit(mine.client, link, {}))
     mine.keep(
         "security questions, wrong",
         submit(

@@ -12,6 +12,7 @@ from portal.formkit import (
     PortalForm,
     SecurityQuestionFields,
     check_new_password,
+    mark_required,
 )
 
 
@@ -51,6 +52,7 @@ class NewPasswordForm(PortalForm):
 
     def setup(self, email: str, names: tuple[str, ...]) -> None:
         self.email, self.names = email, names
+        mark_required(self.password, self.password_confirm)
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
@@ -61,6 +63,7 @@ class NewPasswordForm(PortalForm):
 
 
 class ChangePasswordForm(NewPasswordForm):
+    page_order = ("current_password",)
     current_password = PasswordField(
         _l("Current password"),
         validators=[DataRequired(message=_l("Enter your current password."))],
@@ -69,6 +72,7 @@ class ChangePasswordForm(NewPasswordForm):
 
 
 class QuestionsForm(SecurityQuestionFields, PortalForm):
+    page_order = ("current_password",)
     current_password = PasswordField(
         _l("Current password"),
         validators=[DataRequired(message=_l("Enter your current password."))],
@@ -88,6 +92,7 @@ class RecoverRequestForm(PortalForm):
 
 
 class RecoverForm(NewPasswordForm):
+    page_order = ("answer_1", "answer_2")
     answer_1 = StringField(
         _l("Answer to the first question"),
         validators=[DataRequired(message=_l("Enter your answer."))],

@@ -24,6 +24,7 @@ from portal.formkit import (
     PortalForm,
     SecurityQuestionFields,
     check_new_password,
+    mark_required,
 )
 
 
@@ -144,6 +145,7 @@ class PersonalForm(PortalForm):
 
 
 class SecurityForm(SecurityQuestionFields, PortalForm):
+    page_order = ("password", "password_confirm")
     password = PasswordField(_l("Password"))
     password_confirm = PasswordField(_l("Repeat the password"))
     submit = SubmitField(_l("Continue"))
@@ -160,13 +162,16 @@ class SecurityForm(SecurityQuestionFields, PortalForm):
         """``keeping``: a password and answers exist already; blank fields keep them."""
         self.setup_questions(kept_questions if keeping else (None, None))
         self.email, self.names, self.keeping = email, names, keeping
+        if not keeping:
+            mark_required(self.password, self.password_confirm, self.answer_1, self.answer_2)
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         password_ok = check_new_password(
             self.password, self.password_confirm, self.email, self.names, not self.keeping
         )
-        return valid and password_ok and self.questions_valid()
+        questions_ok = self.questions_valid()  # checked even when the password is not:
+        return valid and password_ok and questions_ok  # every message at once
 
 
 class RefundsForm(PortalForm):
