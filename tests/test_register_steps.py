@@ -514,6 +514,17 @@ def test_the_person_is_signed_in_with_a_fresh_session(client, app):
     assert before.get("draft") and before.get("auth") is None
 
 
+@pytest.mark.parametrize(
+    "path", ["/register", "/register/personal", "/register/security", "/register/refunds"]
+)
+def test_back_after_the_wallet_opened_lands_on_the_account(client, app, path):
+    open_wallet(client, app, Person())
+    assert client.get(path).headers["Location"] == "/account"
+    # Signed out, the same address is the start of a new registration again.
+    submit(client, "/logout", {}, page="/account")
+    assert client.get("/register").status_code == 200
+
+
 def test_submitting_twice_opens_one_wallet(client, app):
     """A double click: two requests leave the browser with the same cookie."""
     person = Person()

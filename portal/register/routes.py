@@ -52,6 +52,9 @@ def wizard_step(step: str):
         @functools.wraps(view)
         def wrapped():
             draft = drafts.current_draft()
+            if draft is None and auth.current_account() is not None:
+                # Back from the account page after the wallet opened: nothing to resume.
+                return redirect(url_for("account.overview"))
             if draft is None:
                 flash(
                     _(
@@ -103,6 +106,8 @@ def email():
     form = EmailForm()
     if request.method == "GET":
         draft = drafts.current_draft()
+        if (draft is None or draft.completed_at) and auth.current_account() is not None:
+            return redirect(url_for("account.overview"))
         form.email.data = session.pop(TYPED_EMAIL, None) or (
             draft.email if draft and not draft.completed_at else None
         )
