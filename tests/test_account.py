@@ -210,6 +210,22 @@ def test_sign_in_is_rate_limited_per_address(app_factory):
     assert sign_in(app.test_client(), "other@example.com", "whatever-123").status_code == 200
 
 
+@pytest.mark.parametrize("path", ["/account/password", "/account/questions"])
+def test_guessing_the_current_password_in_settings_is_rate_limited(app_factory, path):
+    app = app_factory(RATELIMIT_ENABLED=True, LOGIN_ADDRESS_RATE_LIMIT="2 per minute")
+    person = Person()
+    browser = app.test_client()
+    open_wallet(browser, app, person)
+    guesses = [
+        submit(browser, path, {"current_password": f"guess-{n}"}).status_code for n in range(3)
+    ]
+    assert guesses == [200, 200, 429]
+    # Counted per account: another wallet's owner on the same network is not held back.
+    other = app.test_client()
+    open_wallet(other, app, Person(email="marie.curie@example.com"))
+    assert submit(other, path, {"current_password": "guess"}).status_code == 200
+
+
 def test_the_429_page_speaks_russian(app_factory):
     app = app_factory(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="1 per minute")
     client = app.test_client()

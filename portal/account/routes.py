@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from flask_limiter.util import get_remote_address
 
 from portal import auth, i18n
 from portal.account import bp, recovery, settings, signin
@@ -37,6 +38,13 @@ def login_address_limit() -> str:
 
 def login_address_key() -> str:
     return "sign-in:" + signin.throttle_key(lookup_email(request.form.get("email", "")))
+
+
+def password_check_key() -> str:
+    """Changing the password or the questions asks for the current password: guesses there
+    are counted per account, with the per-address limit of signing in."""
+    account = auth.current_account()
+    return f"password-check:{account.id}" if account else get_remote_address()
 
 
 def recover_limit() -> str:
@@ -145,6 +153,7 @@ def language():
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
+@limiter.limit(login_address_limit, key_func=password_check_key, methods=["POST"])
 @auth.login_required
 def password():
     account = auth.current_account()
@@ -159,6 +168,7 @@ def password():
 
 
 @bp.route("/account/questions", methods=["GET", "POST"])
+@limiter.limit(login_address_limit, key_func=password_check_key, methods=["POST"])
 @auth.login_required
 def questions():
     account = auth.current_account()
