@@ -16,7 +16,7 @@ APT := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 PO_FILES := $(wildcard translations/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: run test setup install catalogs db system-deps lint format bench clean
+.PHONY: run test fuzz setup install catalogs db system-deps lint format bench clean
 
 # The outbox worker runs beside the server and stops with it (Ctrl-C reaches both;
 # the trap covers the server stopping on its own, e.g. when the port is taken).
@@ -31,6 +31,11 @@ test: setup system-deps
 	$(BIN)/ruff format --check .
 	$(FLASK) translate check
 	$(BIN)/pytest
+
+# The fuzz suite with random, many more examples than `make test` runs (FUZZ_EXAMPLES per
+# form, 3000 by default); failures are kept in .hypothesis/ and replayed first next time.
+fuzz: setup system-deps
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest tests/test_fuzz.py -p no:cacheprovider
 
 setup: install catalogs db
 

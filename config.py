@@ -26,6 +26,12 @@ class Config:
     # Forms stay valid for the whole session: a slow typist must not lose a page.
     WTF_CSRF_TIME_LIMIT = None
 
+    # Request bodies: no form of the portal needs more (uploads raise the limit for their
+    # own pages); a larger body gets the 413 page in the reader's language.
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    MAX_FORM_MEMORY_SIZE = 512 * 1024
+    MAX_FORM_PARTS = 200
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False

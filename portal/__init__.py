@@ -11,6 +11,7 @@ from flask import Flask
 
 import config as portal_config
 from config import ConfigError
+from portal.security import PortalRequest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,6 +26,7 @@ def create_app(config_name: str | None = None, overrides: Mapping[str, Any] | No
         static_folder=str(ROOT / "static"),
         instance_path=str(ROOT / "instance"),
     )
+    app.request_class = PortalRequest
     load_configuration(app, config_name, overrides)
     register_extensions(app)
     register_blueprints(app)

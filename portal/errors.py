@@ -24,8 +24,11 @@ PAGES = {
         _l("This page cannot be used this way. Start again from the home page."),
     ),
     413: (
-        _l("The file is too large"),
-        _l("The file you sent is larger than we accept. Choose a smaller file and try again."),
+        _l("What you sent is too large"),
+        _l(
+            "The form or file you sent is larger than we accept. Go back, shorten what you "
+            "typed or choose a smaller file, and try again."
+        ),
     ),
     429: (
         _l("Too many attempts"),

@@ -11,7 +11,10 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from flask_wtf.form import _Auto, _is_submitted
 from markupsafe import Markup
+from werkzeug.datastructures import MultiDict
 from wtforms import Choice, SelectChoice, SelectField, StringField
 from wtforms.i18n import messages_path
 from wtforms.validators import DataRequired, ValidationError
@@ -73,6 +76,11 @@ class PortalForm(FlaskForm):
                 return super().get_translations(form)
             return WTFORMS_MESSAGES
 
+        def wrap_formdata(self, form, formdata):
+            if formdata is not _Auto:
+                return super().wrap_formdata(form, formdata)
+            return submitted_form_data(form) if _is_submitted() else None
+
     def validate(self, extra_validators=None) -> bool:
         """A NUL character cannot be typed, only sent; PostgreSQL refuses it in text, so no
         check may look anything up with it. It is refused next to its field, before any check
@@ -86,6 +94,24 @@ class PortalForm(FlaskForm):
             field.data = field.data.replace("\x00", "")
             field.errors.append(_("This contains a character that cannot be used. Type it again."))
         return False
+
+
+def submitted_form_data(form) -> MultiDict:
+    """What an HTML form posted: the text of ``request.form`` (always strings) and, for
+    the form's file fields only, the uploaded files.
+
+    Flask-WTF would also read a JSON body as form data and merge every uploaded file in,
+    so validators met ints, lists and files where a browser only ever sends text. A file
+    sent under a text field's name, or text under a file field's, is simply not there.
+    """
+    files = {field.name for field in form if isinstance(field, FileField)}
+    data = MultiDict(
+        (name, value) for name, value in request.form.items(multi=True) if name not in files
+    )
+    for name in files:
+        for upload in request.files.getlist(name):
+            data.add(name, upload)
+    return data
 
 
 def clean_email(value: str) -> str:

@@ -6,7 +6,8 @@ import logging
 import re
 from urllib.parse import urlsplit
 
-from flask import Flask, request
+from flask import Flask, Request, request
+from werkzeug.formparser import FormDataParser
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -43,6 +44,26 @@ class RedactSecretsFilter(logging.Filter):
 
 def redact(text: str) -> str:
     return _SECRET_PATHS.sub(r"\1…", text)
+
+
+class NamedPartsOnly(FormDataParser):
+    """A multipart part whose header carries no readable name (``name="\n"``) is parsed by
+    Werkzeug under the key None, which code reading the form by name does not expect
+    (Flask-WTF's CSRF check calls ``key.endswith``). Such a part is no field: left out."""
+
+    def parse(self, *args, **kwargs):
+        stream, form, files = super().parse(*args, **kwargs)
+        return stream, _named(form), _named(files)
+
+
+def _named(data):
+    if None not in data:
+        return data
+    return type(data)((key, value) for key, value in data.items(multi=True) if key is not None)
+
+
+class PortalRequest(Request):
+    form_data_parser_class = NamedPartsOnly
 
 
 def set_security_headers(response):

@@ -5,11 +5,33 @@ import re
 
 import pytest
 from flask_migrate import upgrade
+from hypothesis import HealthCheck, settings
 from sqlalchemy import text
 
 from portal import create_app
 from portal.extensions import db
 from tests.postgres import PostgresCluster
+
+# Hypothesis: the same examples in every run of `make test` ("ci"), long random runs by
+# hand with `make fuzz` ("fuzz", examples kept in .hypothesis/ to replay failures).
+_QUIET = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "120")),
+    deadline=None,
+    suppress_health_check=[*_QUIET, HealthCheck.function_scoped_fixture],
+    print_blob=True,
+)
+settings.register_profile(
+    "fuzz",
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "3000")),
+    deadline=None,
+    suppress_health_check=[*_QUIET, HealthCheck.function_scoped_fixture],
+    print_blob=True,
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 

@@ -1,12 +1,18 @@
 """What formkit keeps between requests gives exactly what WTForms and Flask-WTF give."""
 
+from io import BytesIO
+
 import pytest
+from flask_wtf.file import FileField
 from flask_wtf.i18n import translations as flask_wtf_translations
+from werkzeug.datastructures import FileStorage
+from wtforms import StringField
 from wtforms.widgets import Select
 
 from portal import create_app
-from portal.formkit import KeptOptionsSelect
+from portal.formkit import KeptOptionsSelect, PortalForm
 from portal.register.forms import EmailForm, PersonalForm, SecurityForm
+from tests.conftest import csrf_token
 
 ATTRIBUTES = [
     {},
@@ -56,3 +62,57 @@ def test_kept_wtforms_catalogs_translate_as_flask_wtf_does(language):
             assert messages.ngettext(*plural, count) == flask_wtf_translations.ngettext(
                 *plural, count
             )
+
+
+class UploadForm(PortalForm):
+    note = StringField()
+    document = FileField()
+
+
+def posted_form(app, **request):
+    with app.test_request_context("/", method="POST", **request):
+        form = UploadForm(meta={"csrf": False})
+        document = form.document.data
+        if isinstance(document, FileStorage):
+            document = document.read()
+        return form.note.data, document
+
+
+def test_a_form_reads_text_from_text_parts_and_files_from_its_file_fields_only():
+    app = create_app("testing")
+    note, document = posted_form(
+        app,
+        data={
+            "note": (BytesIO(b"not text"), "note.txt"),
+            "document": [(BytesIO(b"%PDF-1.7"), "scan.pdf"), "text under a file's name"],
+        },
+        content_type="multipart/form-data",
+    )
+    assert note is None
+    assert document == b"%PDF-1.7"
+
+
+def test_a_json_body_is_not_form_data():
+    app = create_app("testing")
+    note, document = posted_form(app, json={"note": 12, "document": ["x"]})
+    assert note is None and document is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"data": {"email": (BytesIO(b"x"), "email.txt"), "password": "pw"}},
+        {"json": {"email": 12, "password": ["pw"]}},
+    ],
+    ids=["a file as the address", "JSON"],
+)
+def test_signing_in_with_a_body_no_browser_sends_shows_the_form_again(sqlite_app, body):
+    client = sqlite_app.test_client()
+    token = csrf_token(client, "/login")
+    if "json" in body:
+        response = client.post("/login", headers={"X-CSRFToken": token}, **body)
+    else:
+        body["data"]["csrf_token"] = token
+        response = client.post("/login", content_type="multipart/form-data", **body)
+    assert response.status_code == 200
+    assert "Enter your e-mail address." in response.get_data(as_text=True)

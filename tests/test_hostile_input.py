@@ -90,3 +90,22 @@ def test_account_forms_with_a_nul_character(app):
 )
 def test_hostile_addresses(client, path):
     assert client.get(path).status_code in (200, 302, 400, 404)
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ({"email": "x" * (1024 * 1024 + 1)}, "application/x-www-form-urlencoded"),
+        ({f"field_{number}": "x" for number in range(300)}, "multipart/form-data"),
+    ],
+    ids=["a body over MAX_CONTENT_LENGTH", "more parts than MAX_FORM_PARTS"],
+)
+@pytest.mark.parametrize(
+    ("language", "title"),
+    [("en", "What you sent is too large"), ("ru", "Слишком большой объём данных")],
+)
+def test_a_body_too_large_gets_the_localized_413_page(client, body, content_type, language, title):
+    client.get(f"/?lang={language}")
+    response = client.post("/login", data=body, content_type=content_type)
+    assert response.status_code == 413
+    assert title in text(response)
