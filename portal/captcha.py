@@ -91,6 +91,14 @@ def check(challenge_id: str | None, answer: str) -> Outcome:
     return Outcome.EXHAUSTED if "used_at" in values else Outcome.WRONG
 
 
+def was_answer(challenge_id: str, answer: str) -> bool:
+    """Whether ``answer`` is the one of this challenge, even used up (a second click)."""
+    challenge = db.session.get(CaptchaChallenge, challenge_id)
+    return challenge is not None and secrets.compare_digest(
+        normalize(answer).encode(), challenge.answer.encode()
+    )
+
+
 def image_png(challenge: CaptchaChallenge) -> bytes:
     return ImageCaptcha(width=IMAGE_SIZE[0], height=IMAGE_SIZE[1]).generate(challenge.answer).read()
 

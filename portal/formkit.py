@@ -58,12 +58,16 @@ class PortalForm(FlaskForm):
     """FlaskForm with WTForms' messages from the kept catalogs (``WTFormsMessages``), and
     no NUL character let through to the checks.
 
+    ``not_kept``: text fields holding a secret (passwords, files and buttons never are kept).
+
     ``page_order``: the fields the page shows first, when they are not first in the class
     (fields mixed in or inherited come first there). The error summary lists errors in
     field order, so it then reads in the order of the page.
     """
 
     page_order: tuple[str, ...] = ()
+    # Text fields that hold a secret: never kept to be shown again (portal.unsaved).
+    not_kept: tuple[str, ...] = ()
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -272,6 +276,7 @@ class SecurityQuestionFields:
     """The two security questions and their answers, as the wizard and the account
     page both ask them. Mixed into a form; ``setup_questions`` before validating."""
 
+    not_kept = ("answer_1", "answer_2")
     question_1 = ChoiceField(
         _l("First security question"),
         validators=[DataRequired(message=_l("Choose a question."))],

@@ -10,6 +10,7 @@ from portal import captcha
 from portal.extensions import db
 from portal.models import CaptchaChallenge, Draft
 from portal.models.types import utcnow
+from portal.register import drafts
 from tests.journey import (
     CAPTCHA_ID,
     CSRF,
@@ -150,9 +151,41 @@ def test_a_captcha_works_once(client, app):
         "submit": "1",
     }
     assert client.post("/register", data=data).status_code == 302
+    for changed in ({"email": "boris@example.ru"}, {"captcha": "WRONG"}):
+        replay = client.post("/register", data={**data, **changed})
+        assert replay.status_code == 200
+        assert "That image has expired" in text(replay)
+    with app.app_context():
+        db.session.execute(
+            update(Draft).values(updated_at=utcnow() - drafts.SECOND_CLICK - timedelta(seconds=1))
+        )
+        db.session.commit()
     replay = client.post("/register", data=data)
-    assert replay.status_code == 200
     assert "That image has expired" in text(replay)
+    assert len(letters(app)) == 1
+
+
+@pytest.mark.parametrize("same_browser", [True, False], ids=["same cookie", "cookie before"])
+def test_a_double_click_on_send_shows_check_your_mail(client, app, same_browser):
+    """Both clicks leave with the cookie the page had: the second one, whose response the
+    browser shows, finds the draft the first one started (by its captcha, its address)."""
+    html = text(client.get("/register"))
+    data = {
+        "csrf_token": hidden(html, CSRF),
+        "captcha_id": hidden(html, CAPTCHA_ID),
+        "email": "anna@example.ru",
+        "captcha": "test7",
+        "submit": "1",
+    }
+    second = client
+    if not same_browser:
+        second = app.test_client()
+        second.set_cookie("session", client.get_cookie("session").value)
+    assert client.post("/register", data=data).status_code == 302
+    replay = second.post("/register", data=data)
+    assert replay.status_code == 302 and replay.headers["Location"] == "/register/sent"
+    page = text(second.get("/register/sent"))
+    assert "anna@example.ru" in page
     assert len(letters(app)) == 1
 
 

@@ -55,9 +55,12 @@ def test_two_browsers_finishing_one_draft_open_one_wallet(app):
         )
         assert count_accounts(app, person.email) == 1
         assert all(response.status_code == 302 for response in responses)
-        # Both browsers proved the address: both end up in the one wallet.
-        for browser in (laptop, phone):
-            assert person.email in text(browser.get("/account"))
+        # The browser whose submit opened the wallet is signed in; the other is asked to
+        # sign in (holding the draft is not proof of the password).
+        places = sorted(response.headers["Location"] for response in responses)
+        assert places == ["/account", "/login"]
+        signed_in = [b for b in (laptop, phone) if person.email in text(b.get("/account"))]
+        assert len(signed_in) == 1
 
 
 def test_two_drafts_racing_for_one_address_open_one_wallet(app):

@@ -92,6 +92,7 @@ class RecoverRequestForm(PortalForm):
 
 
 class RecoverForm(NewPasswordForm):
+    not_kept = ("answer_1", "answer_2")
     page_order = ("answer_1", "answer_2")
     answer_1 = StringField(
         _l("Answer to the first question"),

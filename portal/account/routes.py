@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_limiter.util import get_remote_address
 
-from portal import auth, i18n
+from portal import auth, i18n, unsaved
 from portal.account import bp, recovery, settings, signin
 from portal.account.forms import (
     ChangePasswordForm,
@@ -70,7 +70,8 @@ def login():
     target = target if is_safe_next(target) else None
     if auth.current_account() is not None and request.method == "GET":
         return redirect(target or url_for("account.overview"))
-    form = LoginForm()
+    kept = unsaved.from_session("login") if request.method == "GET" else None
+    form = unsaved.refilled(LoginForm, kept) if kept else LoginForm()
     failed = False
     if form.validate_on_submit():
         email = lookup_email(form.email.data)
@@ -81,12 +82,15 @@ def login():
             account = signin.authenticate(email, form.password.data)
             if account is not None:
                 signin.clear_failures(email)
+                unsaved.forget_in_session("login")
                 auth.sign_in(account)
                 db.session.commit()
                 return redirect(target or url_for("account.overview"))
             signin.record_failure(email)
             signin.offer_to_continue(email)
             failed = True
+    if request.method == "POST":
+        unsaved.keep_in_session("login", form)
     form.password.data = ""
     return render_template("account/login.html", form=form, failed=failed, next=target)
 
@@ -194,11 +198,17 @@ def questions():
 @bp.route("/recover", methods=["GET", "POST"])
 @limiter.limit(recover_limit, methods=["POST"])
 def recover():
-    form = RecoverRequestForm()
+    kept = unsaved.from_session("recover") if request.method == "GET" else None
+    form = unsaved.refilled(RecoverRequestForm, kept) if kept else RecoverRequestForm()
     if form.validate_on_submit():
         recovery.request_recovery(form.email.cleaned, i18n.select_language())
+        unsaved.forget_in_session("recover")
         session[RECOVER_EMAIL] = form.email.cleaned
         return redirect(url_for("account.recover_sent"))
+    if kept:
+        form.validate()
+    elif request.method == "POST":
+        unsaved.keep_in_session("recover", form)
     return render_template("account/recover.html", form=form)
 
 

@@ -35,6 +35,13 @@ class Draft(db.Model):
     answer_2_hash: Mapped[str | None] = mapped_column(String(255))
     # Step 4.
     refund_to_wallet: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What a step was sent with when it came back with errors (portal.unsaved).
+    unsaved: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    # The captcha that started it (a second click on step 1 finds the draft by it).
+    captcha_id: Mapped[str | None] = mapped_column(String(43))
+    # The mark of the browser that opened the wallet (sha256): only it is signed in.
+    opened_by: Mapped[str | None] = mapped_column(String(64))
 
     last_letter_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resends: Mapped[int] = mapped_column(Integer, default=0)

@@ -8,6 +8,7 @@ attaches the draft to whichever browser opened it.
 from __future__ import annotations
 
 import enum
+import hashlib
 import math
 import secrets
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from flask import current_app, session
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from portal import captcha
+from portal import captcha, unsaved
 from portal.extensions import db
 from portal.letters import enqueue_letter, external_url
 from portal.models import Account, Draft
@@ -26,9 +27,11 @@ from portal.models.types import utcnow
 from portal.tokens import TokenExpired, TokenInvalid, make_token, read_token
 
 SESSION_KEY = "draft"
+BROWSER_KEY = "browser"
 CONFIRM_PURPOSE = "confirm-email"
 STEPS = ("email", "personal", "security", "refunds")
 JUST_OPENED = timedelta(minutes=2)
+SECOND_CLICK = timedelta(minutes=2)
 PERSONAL_FIELDS = (
     "first_name",
     "last_name",
@@ -82,11 +85,12 @@ def current_draft() -> Draft | None:
     return draft
 
 
-def start(email: str, language: str) -> Draft:
+def start(email: str, language: str, challenge_id: str | None = None) -> Draft:
     """Step 1: create or refresh this browser's draft and queue its letter.
 
     The letter depends on whether the address already has a wallet; nothing else does,
-    so the page that follows cannot tell the two apart.
+    so the page that follows cannot tell the two apart. ``challenge_id``, the captcha
+    solved for it, lets a second click on the same form find this draft.
     """
     draft = current_draft()
     if draft is None or draft.completed_at is not None:
@@ -99,13 +103,46 @@ def start(email: str, language: str) -> Draft:
         draft.reminded_at = None
         draft.resends = 0
     draft.locale = language
+    draft.captcha_id = challenge_id
     touch(draft)
     queue_letter(draft)
     ref = draft.ref  # read before the commit expires it: after, it would be fetched again
     db.session.commit()
-    session[SESSION_KEY] = ref
-    session.permanent = True
+    attach(ref)
     return draft
+
+
+def attach(ref: str) -> None:
+    """This browser holds the draft from now on. The browser's own mark (kept in its
+    session) tells later which browser opened the wallet: only that one is signed in."""
+    session[SESSION_KEY] = ref
+    session.setdefault(BROWSER_KEY, secrets.token_urlsafe(16))
+    session.permanent = True
+
+
+def browser_mark() -> str | None:
+    mark = session.get(BROWSER_KEY)
+    return hashlib.sha256(mark.encode()).hexdigest() if isinstance(mark, str) else None
+
+
+def resume_started_with(challenge_id: str | None, email: str | None, answer: str) -> bool:
+    """A second submit of step 1 (a double click) arrives with the captcha the first one
+    used up: if that first one started a draft for the same address moments ago, this
+    browser goes on with it instead of being told that the image expired."""
+    if not challenge_id or not email or not captcha.CHALLENGE_ID.fullmatch(challenge_id):
+        return False
+    draft = db.session.scalar(
+        select(Draft).where(
+            Draft.email == email,
+            Draft.captcha_id == challenge_id,
+            Draft.completed_at.is_(None),
+            Draft.updated_at > utcnow() - SECOND_CLICK,
+        )
+    )
+    if draft is None or not captcha.was_answer(challenge_id, answer):
+        return False
+    attach(draft.ref)
+    return True
 
 
 def queue_letter(draft: Draft, kind: str = "confirm") -> None:
@@ -206,9 +243,9 @@ def confirm(token: str) -> Draft | LinkProblem:
     if draft.confirmed_at is None:
         draft.confirmed_at = utcnow()
     touch(draft)
+    ref = draft.ref
     db.session.commit()
-    session[SESSION_KEY] = draft.ref
-    session.permanent = True
+    attach(ref)
     return draft
 
 
@@ -233,6 +270,7 @@ def save_personal(draft: Draft, values: dict[str, Any]) -> str:
     """Step 2, checked and normalised. Returns the step that comes next."""
     draft.personal = {name: values.get(name) or "" for name in PERSONAL_FIELDS}
     draft.personal_done = True
+    unsaved.forget_in_draft(draft, "personal")
     touch(draft)
     return commit_step(draft)
 
@@ -243,6 +281,13 @@ def commit_step(draft: Draft) -> str:
     next_step = first_unfinished_step(draft)
     db.session.commit()
     return next_step
+
+
+def keep_unsaved(draft: Draft, step: str, form) -> None:
+    """A step sent with errors: what was typed stays with the draft (``portal.unsaved``)."""
+    unsaved.keep_in_draft(draft, step, form)
+    touch(draft)
+    db.session.commit()
 
 
 def save_questions(draft: Draft, question_1: str | None, question_2: str | None) -> None:
@@ -273,6 +318,7 @@ def save_security(
         draft.answer_1_hash = answer_1_hash
     if answer_2_hash:
         draft.answer_2_hash = answer_2_hash
+    unsaved.forget_in_draft(draft, "security")
     touch(draft)
     return commit_step(draft)
 
@@ -322,6 +368,7 @@ def open_wallet(draft: Draft, refund_to_wallet: bool) -> Account:
         db.session.rollback()
         raise AddressTaken from None
     draft.account_id = account.id
+    draft.opened_by = browser_mark()
     erase_personal_data(draft)
     enqueue_letter(
         "welcome",
@@ -337,17 +384,21 @@ def open_wallet(draft: Draft, refund_to_wallet: bool) -> Account:
 
 
 def just_opened_account(draft: Draft) -> Account | None:
-    """The wallet this draft opened moments ago: the same proof (the confirmed draft in
-    this browser) that opened it may sign in to it, for a short while only."""
-    if draft.completed_at is None or draft.account_id is None:
+    """The wallet this browser opened moments ago (a second submit of the last step).
+
+    Holding the draft is not enough: the confirmation link attaches the draft to any
+    browser that opens it (a forwarded letter, a mail scanner), and such a browser must
+    sign in with the password. Only the browser that sent the last step carries the mark
+    recorded then, and only for a short while."""
+    if draft.completed_at is None or draft.account_id is None or not draft.opened_by:
         return None
-    if utcnow() - draft.completed_at > JUST_OPENED:
+    if utcnow() - draft.completed_at > JUST_OPENED or browser_mark() != draft.opened_by:
         return None
     return db.session.get(Account, draft.account_id)
 
 
 def erase_personal_data(draft: Draft) -> None:
-    draft.personal = None
+    draft.personal = draft.unsaved = None
     draft.password_hash = draft.answer_1_hash = draft.answer_2_hash = None
 
 

@@ -29,6 +29,7 @@ from portal.formkit import (
 
 
 class EmailForm(PortalForm):
+    not_kept = ("captcha",)
     email = EmailAddressField(
         _l("E-mail address"),
         validators=[

@@ -12,13 +12,12 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from portal import auth, captcha
+from portal import auth, captcha, unsaved
 from portal.extensions import db, limiter
 from portal.i18n import select_language, select_locale
 from portal.letters import delivery_state, latest_letter
@@ -33,8 +32,9 @@ STEP_ENDPOINTS = {
     "security": "register.security",
     "refunds": "register.refunds",
 }
-# Typed e-mail kept across "show another image" (a POST that redirects to a fresh form).
-TYPED_EMAIL = "register_email"
+# What step 1 keeps of what was typed (the address) across "show another image", a wrong
+# captcha or a language switch.
+TYPED = "register"
 
 
 def register_limit() -> str:
@@ -108,19 +108,25 @@ def email():
         draft = drafts.current_draft()
         if (draft is None or draft.completed_at) and auth.current_account() is not None:
             return redirect(url_for("account.overview"))
-        form.email.data = session.pop(TYPED_EMAIL, None) or (
-            draft.email if draft and not draft.completed_at else None
-        )
+        form = typed_again_on_step_1() or form
+        if not form.email.data and draft and not draft.completed_at:
+            form.email.data = draft.email
     elif form.new_captcha.data:
-        session[TYPED_EMAIL] = (form.email.data or "").strip()[:254]
+        unsaved.keep_in_session(TYPED, form)
         return redirect(url_for("register.email"))
     elif form.validate_on_submit():
         outcome = captcha.check(form.captcha_id.data, form.captcha.data)
         if outcome is captcha.Outcome.SOLVED:
-            drafts.start(form.email.cleaned, select_language())
+            unsaved.forget_in_session(TYPED)
+            drafts.start(form.email.cleaned, select_language(), form.captcha_id.data)
+            return redirect(url_for("register.sent"))
+        if drafts.resume_started_with(form.captcha_id.data, form.email.cleaned, form.captcha.data):
+            # A second click on "Send": the first one was accepted.
             return redirect(url_for("register.sent"))
         db.session.commit()
         form.captcha.errors = [captcha_message(outcome)]
+    if request.method == "POST":
+        unsaved.keep_in_session(TYPED, form)
     form.captcha.data = "" if form.captcha.errors else form.captcha.data
     form.captcha_id.data = shown_challenge_id(form.captcha_id.data)
     return render_template(
@@ -129,6 +135,18 @@ def email():
         challenge_id=form.captcha_id.data,
         progress=progress("email"),
     )
+
+
+def typed_again_on_step_1() -> EmailForm | None:
+    """The address typed before a new image, a wrong captcha or a language switch, with
+    its error (if it had one) in this page's language."""
+    kept = unsaved.from_session(TYPED)
+    if not kept:
+        return None
+    form = unsaved.refilled(EmailForm, kept)
+    if form.email.data:
+        form.email.validate(form)
+    return form
 
 
 def shown_challenge_id(current_id: str | None) -> str:
@@ -272,11 +290,16 @@ def confirm(token: str):
 @bp.route("/personal", methods=["GET", "POST"])
 @wizard_step("personal")
 def personal(draft):
-    form = PersonalForm(data=draft.personal or {})
+    kept = unsaved.from_draft(draft, "personal") if request.method == "GET" else None
+    form = unsaved.refilled(PersonalForm, kept) if kept else PersonalForm(data=draft.personal or {})
     form.set_countries(select_locale())
     if form.validate_on_submit():
         next_step = drafts.save_personal(draft, form.cleaned)
         return redirect(url_for(STEP_ENDPOINTS[next_step]))
+    if kept:
+        form.validate()  # the errors it came back with, in this page's language
+    elif request.method == "POST":
+        drafts.keep_unsaved(draft, "personal", form)
     return render_template(
         "register/personal.html", form=form, progress=progress("personal", draft)
     )
@@ -285,7 +308,9 @@ def personal(draft):
 @bp.route("/security", methods=["GET", "POST"])
 @wizard_step("security")
 def security(draft):
-    form = SecurityForm(data={"question_1": draft.question_1, "question_2": draft.question_2})
+    kept = unsaved.from_draft(draft, "security") if request.method == "GET" else None
+    chosen = {"question_1": draft.question_1, "question_2": draft.question_2}
+    form = unsaved.refilled(SecurityForm, kept) if kept else SecurityForm(data=chosen)
     personal = draft.personal or {}
     form.setup(
         email=draft.email,
@@ -310,6 +335,10 @@ def security(draft):
             answer_2_hash=answer_hash(form.answer_2.data),
         )
         return redirect(url_for(STEP_ENDPOINTS[next_step]))
+    if kept:
+        form.validate()
+    elif request.method == "POST":
+        drafts.keep_unsaved(draft, "security", form)
     return render_template(
         "register/security.html",
         form=form,
