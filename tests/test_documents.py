@@ -293,7 +293,8 @@ def test_the_file_on_disk_is_encrypted_private_and_needs_the_key(app):
     checked, document_id = stored(app, lambda: original)
     [name] = stored_files(app)  # no temporary file left beside it
     path = os.path.join(app.config["DOCUMENT_STORAGE"], name)
-    raw = open(path, "rb").read()
+    with open(path, "rb") as file:
+        raw = file.read()
     assert not raw.startswith((b"%PDF", b"\xff\xd8\xff", b"\x89PNG"))
     assert MARKER.encode() not in raw and b"%PDF" not in raw
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
@@ -313,6 +314,7 @@ def test_the_file_on_disk_is_encrypted_private_and_needs_the_key(app):
     with stranger.app_context():
         with pytest.raises(DocumentUnavailable):
             read(db.session.get(Document, document_id))
+        db.session.remove()
         db.engine.dispose()
 
 
@@ -376,9 +378,12 @@ def test_key_rotation_moves_every_file_to_the_newest_key(app_factory):
         for document_id in (first, second):
             document = db.session.get(Document, document_id)
             assert read(document)
-            raw = open(os.path.join(after.config["DOCUMENT_STORAGE"], document.stored_name), "rb")
+            with open(
+                os.path.join(after.config["DOCUMENT_STORAGE"], document.stored_name), "rb"
+            ) as file:
+                raw = file.read()
             with pytest.raises(InvalidToken):
-                Fernet(old).decrypt(raw.read())
+                Fernet(old).decrypt(raw)
 
 
 def test_rotation_counts_missing_files(app):
@@ -441,3 +446,14 @@ def test_development_and_testing_have_a_key_of_their_own():
         [key] = app.config["DOCUMENT_KEYS"]
         Fernet(key)
     assert development.config["DOCUMENT_KEYS"] != testing.config["DOCUMENT_KEYS"]
+
+
+@pytest.mark.parametrize(
+    ("limit", "russian", "french"),
+    [(1, "больше 1 страницы", "plus de 1 page."), (4, "больше 4 страниц", "plus de 4 pages")],
+)
+def test_the_page_limit_speaks_plurals(app_factory, limit, russian, french):
+    app = app_factory(VERIFICATION_MAX_PAGES=limit)
+    refused = refusal(app, files.pdf(pages=limit + 1), name="scan.pdf")
+    assert russian in in_locale(app, refused.message, "ru")
+    assert french in in_locale(app, refused.message, "fr")

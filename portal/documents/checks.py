@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass
 
 from flask import current_app
-from flask_babel import LazyString
+from flask_babel import LazyString, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import FileStorage
@@ -76,9 +76,10 @@ def _too_many_pixels(limit: int) -> str:
 
 def _too_many_pages(limit: int) -> str:
     return LazyString(
-        lambda: _(
+        lambda: ngettext(
+            "This PDF has more than %(num)d page. Upload only the pages of your document.",
             "This PDF has more than %(num)d pages. Upload only the pages of your document.",
-            num=limit,
+            limit,
         )
     )
 
