@@ -4,11 +4,27 @@ overridden by a ``PORTAL_<KEY>`` environment variable (see ``portal.create_app``
 Only development and testing carry default secrets; production must be given them.
 """
 
+import base64
+import hashlib
 from datetime import timedelta
 
 
 class ConfigError(RuntimeError):
     """The configuration cannot run safely; the message says why in one line."""
+
+
+def derived_document_key(secret: str) -> str:
+    """A Fernet key derived from a development secret, so local documents survive restarts."""
+    digest = hashlib.sha256(b"portal documents:" + secret.encode()).digest()
+    return base64.urlsafe_b64encode(digest).decode()
+
+
+def document_keys(value) -> list[str]:
+    """``DOCUMENT_KEYS`` as a list, newest first: a list, or one comma-separated string."""
+    if not value:
+        return []
+    parts = value.split(",") if isinstance(value, str) else value
+    return [str(part).strip() for part in parts if str(part).strip()]
 
 
 class Config:
@@ -84,6 +100,16 @@ class Config:
     ARGON2_MEMORY_COST = 19456
     ARGON2_PARALLELISM = 1
 
+    # Identity documents (portal.documents), encrypted at rest outside the static folder.
+    # DOCUMENT_STORAGE: None means "documents" in the instance folder (a relative path is
+    # resolved there too). DOCUMENT_KEYS: Fernet keys, newest first (list or "k1,k2").
+    DOCUMENT_STORAGE: str | None = None
+    DOCUMENT_KEYS: list[str] | str | None = None
+    VERIFICATION_MAX_BYTES = 10 * 1024 * 1024
+    VERIFICATION_MAX_PAGES = 4
+    # Decoded size limit of an image, against decompression bombs (50 megapixels).
+    VERIFICATION_MAX_PIXELS = 50_000_000
+
     SIGN_IN_IDLE_SECONDS = 12 * 3600
     RECOVERY_TOKEN_MAX_AGE = 3600
     RECOVERY_MAX_FAILURES = 5
@@ -97,6 +123,7 @@ class DevelopmentConfig(Config):
     DEV_MAILBOX = True
     PSEUDO_LOCALE_ENABLED = True
     LANGUAGES = ["en", "ru", "fr"]
+    DOCUMENT_KEYS = [derived_document_key(SECRET_KEY)]
 
 
 class TestingConfig(Config):
@@ -107,6 +134,7 @@ class TestingConfig(Config):
     PSEUDO_LOCALE_ENABLED = True
     RATELIMIT_ENABLED = False
     CAPTCHA_FIXED_ANSWER = "TEST7"
+    DOCUMENT_KEYS = [derived_document_key(SECRET_KEY)]
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     # Cheap hashes keep the suite fast; the algorithm (argon2id) stays the same.
@@ -127,6 +155,7 @@ CONFIGS = {
 }
 
 _KNOWN_DEFAULT_SECRETS = {DevelopmentConfig.SECRET_KEY, TestingConfig.SECRET_KEY}
+_KNOWN_DEFAULT_DOCUMENT_KEYS = {*DevelopmentConfig.DOCUMENT_KEYS, *TestingConfig.DOCUMENT_KEYS}
 
 
 def check_production(config) -> None:
@@ -147,3 +176,25 @@ def check_production(config) -> None:
         raise ConfigError(
             "BASE_URL must be the portal's public https:// origin: set PORTAL_BASE_URL"
         )
+    check_document_keys(config)
+
+
+def check_document_keys(config) -> None:
+    """Production encrypts identity documents with its own keys, never a development one."""
+    from cryptography.fernet import Fernet
+
+    keys = document_keys(config.get("DOCUMENT_KEYS"))
+    if not keys or _KNOWN_DEFAULT_DOCUMENT_KEYS & set(keys):
+        raise ConfigError(
+            "DOCUMENT_KEYS must hold the Fernet keys that encrypt identity documents, newest"
+            " first: set PORTAL_DOCUMENT_KEYS"
+            " (python -c 'from cryptography.fernet import Fernet;"
+            " print(Fernet.generate_key().decode())')"
+        )
+    for position, key in enumerate(keys, 1):
+        try:
+            Fernet(key)
+        except ValueError:
+            raise ConfigError(
+                f"DOCUMENT_KEYS: key {position} is not a Fernet key (32 url-safe base64 bytes)"
+            ) from None

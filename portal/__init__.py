@@ -50,6 +50,13 @@ def load_configuration(app: Flask, name: str | None, overrides: Mapping[str, Any
         app.config["SQLALCHEMY_DATABASE_URI"] = (
             f"sqlite:///{os.path.join(app.instance_path, 'portal.sqlite')}"
         )
+    storage = os.path.realpath(
+        os.path.join(app.instance_path, app.config.get("DOCUMENT_STORAGE") or "documents")
+    )
+    static = os.path.realpath(app.static_folder or ROOT / "static")
+    if os.path.commonpath([storage, static]) == static:
+        raise ConfigError("DOCUMENT_STORAGE must be outside the static folder, which anyone reads")
+    app.config["DOCUMENT_STORAGE"] = storage
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(ROOT / "translations"))
     if name == "production":
         portal_config.check_production(app.config)
@@ -105,6 +112,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from portal.documents.cli import documents
     from portal.outbox.cli import outbox
     from portal.register.cli import drafts
     from portal.translate import translate
@@ -112,3 +120,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(translate)
     app.cli.add_command(drafts)
     app.cli.add_command(outbox)
+    app.cli.add_command(documents)

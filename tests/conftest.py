@@ -88,11 +88,13 @@ def make_app(database_url: str, **overrides):
 
 
 @pytest.fixture
-def app_factory(database_url):
-    """Build an app on this run's database with extra settings; tables are emptied after."""
+def app_factory(database_url, tmp_path):
+    """Build an app on this run's database with extra settings; tables are emptied after.
+    Uploaded documents go to this test's own folder, never to the instance folder."""
     apps = []
 
     def build(**overrides):
+        overrides = {"DOCUMENT_STORAGE": str(tmp_path / "documents"), **overrides}
         app = make_app(database_url, **overrides)
         apps.append(app)
         return app
@@ -116,9 +118,9 @@ def app(app_factory):
 
 
 @pytest.fixture
-def sqlite_app(sqlite_url):
+def sqlite_app(sqlite_url, tmp_path):
     """For tests about text, not storage: one database is enough."""
-    app = make_app(sqlite_url)
+    app = make_app(sqlite_url, DOCUMENT_STORAGE=str(tmp_path / "documents"))
     yield app
     with app.app_context():
         clear_tables()

@@ -4,13 +4,17 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
+from config import TestingConfig
 from portal import ConfigError, create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 STRONG_SECRET = "x" * 48
+DOCUMENT_KEY = Fernet.generate_key().decode()
 PRODUCTION = {
     "SECRET_KEY": STRONG_SECRET,
+    "DOCUMENT_KEYS": DOCUMENT_KEY,
     "BASE_URL": "https://wallet.example",
     "SQLALCHEMY_DATABASE_URI": "sqlite://",
 }
@@ -83,6 +87,10 @@ def test_translations_folder_is_absolute():
         ({"CAPTCHA_FIXED_ANSWER": "ABCDE"}, "CAPTCHA_FIXED_ANSWER"),
         ({"DEV_MAILBOX": True}, "DEV_MAILBOX"),
         ({"BASE_URL": "http://wallet.example"}, "BASE_URL"),
+        ({"DOCUMENT_KEYS": None}, "DOCUMENT_KEYS"),
+        ({"DOCUMENT_KEYS": " , "}, "DOCUMENT_KEYS"),
+        ({"DOCUMENT_KEYS": TestingConfig.DOCUMENT_KEYS}, "DOCUMENT_KEYS"),
+        ({"DOCUMENT_KEYS": f"{DOCUMENT_KEY},not-a-key"}, "DOCUMENT_KEYS: key 2"),
     ],
 )
 def test_production_refuses_unsafe_settings(change, reason):
@@ -117,6 +125,7 @@ def test_wsgi_exposes_app_in_production_when_configured(tmp_path):
         {
             "PORTAL_CONFIG": "production",
             "PORTAL_SECRET_KEY": STRONG_SECRET,
+            "PORTAL_DOCUMENT_KEYS": f"{DOCUMENT_KEY},{Fernet.generate_key().decode()}",
             "PORTAL_BASE_URL": "https://wallet.example",
             "PORTAL_SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.sqlite'}",
         }
