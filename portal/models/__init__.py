@@ -3,12 +3,17 @@
 from portal.models.account import Account, AuthSession, SignInThrottle
 from portal.models.draft import CaptchaChallenge, Draft
 from portal.models.outbox import OutboxMessage
+from portal.models.staff import AuditEntry, Staff, StaffSession, StaffThrottle
 
 __all__ = [
     "Account",
+    "AuditEntry",
     "AuthSession",
     "CaptchaChallenge",
     "Draft",
     "OutboxMessage",
     "SignInThrottle",
+    "Staff",
+    "StaffSession",
+    "StaffThrottle",
 ]
