@@ -96,6 +96,8 @@ class Config:
     SUPPORT_LOGIN_RATE_LIMIT = "10 per minute; 60 per hour"
     # Failed desk sign-ins (per address, per IP) before each next one waits, doubling.
     SUPPORT_FREE_FAILURES = 3
+    # An office behind one address: more room per IP than per staff address.
+    SUPPORT_IP_FREE_FAILURES = 10
     SUPPORT_FIRST_DELAY_SECONDS = 30
     SUPPORT_MAX_DELAY_SECONDS = 3600
     # The name authenticator apps show beside the desk's codes.

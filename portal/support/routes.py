@@ -149,8 +149,3 @@ def audit_page():
         abort(404)
     entries = audit.page(int(number))
     return render_template("support/audit.html", entries=entries, describe=audit.describe)
-
-
-@bp.context_processor
-def logout_form():
-    return {"staff_logout_form": StaffLogoutForm}

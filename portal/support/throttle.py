@@ -46,7 +46,9 @@ def record_failure(email: str, ip: str | None) -> None:
     config = current_app.config
     for key in keys(email, ip):
         failures = _count(key)
-        free = config["SUPPORT_FREE_FAILURES"]
+        free = config[
+            "SUPPORT_FREE_FAILURES" if key.startswith("address:") else "SUPPORT_IP_FREE_FAILURES"
+        ]
         if failures >= free:
             delay = min(
                 config["SUPPORT_FIRST_DELAY_SECONDS"] * 2 ** (failures - free),
