@@ -115,6 +115,23 @@ class Config:
     RECOVERY_MAX_FAILURES = 5
     RECOVERY_LOCK_SECONDS = 3600
 
+    # The support desk: staff sessions end after this long without a request.
+    SUPPORT_IDLE_SECONDS = 3600
+    # How long the link printed by `flask support add-staff` stays valid.
+    SUPPORT_SETUP_MAX_AGE = 24 * 3600
+    SUPPORT_LOGIN_RATE_LIMIT = "10 per minute; 60 per hour"
+    # Failed desk sign-ins (per address, per IP) before each next one waits, doubling.
+    SUPPORT_FREE_FAILURES = 3
+    # An office behind one address: more room per IP than per staff address.
+    SUPPORT_IP_FREE_FAILURES = 10
+    SUPPORT_FIRST_DELAY_SECONDS = 30
+    SUPPORT_MAX_DELAY_SECONDS = 3600
+    # The name authenticator apps show beside the desk's codes.
+    SUPPORT_TOTP_ISSUER = "Wallet support desk"
+    # A Fernet key for the staff TOTP secrets; when empty, one is derived from SECRET_KEY
+    # (then changing SECRET_KEY means enrolling every staff member again).
+    SUPPORT_TOTP_KEY: str | None = None
+
 
 class DevelopmentConfig(Config):
     DEBUG = True

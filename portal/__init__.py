@@ -82,11 +82,13 @@ def register_blueprints(app: Flask) -> None:
     from portal.devmail import bp as devmail_bp
     from portal.main import bp as main_bp
     from portal.register import bp as register_bp
+    from portal.support import bp as support_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(register_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(devmail_bp)
+    app.register_blueprint(support_bp)
 
 
 def register_request_hooks(app: Flask) -> None:
@@ -115,9 +117,11 @@ def register_commands(app: Flask) -> None:
     from portal.documents.cli import documents
     from portal.outbox.cli import outbox
     from portal.register.cli import drafts
+    from portal.support.cli import support
     from portal.translate import translate
 
     app.cli.add_command(translate)
     app.cli.add_command(drafts)
     app.cli.add_command(outbox)
     app.cli.add_command(documents)
+    app.cli.add_command(support)

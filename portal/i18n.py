@@ -66,7 +66,7 @@ def select_language() -> str:
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     language = requested_language()
     if language is None:
-        language = _known(getattr(_signed_in_account(), "locale", None))
+        language = _known(getattr(_signed_in_person(), "locale", None))
     if language is None:
         language = request.accept_languages.best_match(current_app.config["LANGUAGES"])
     g.language = language or current_app.config["BABEL_DEFAULT_LOCALE"]
@@ -82,6 +82,21 @@ def _signed_in_account():
         return current_account()
     except SQLAlchemyError:
         # An error page must still render when the database is down.
+        return None
+
+
+def _signed_in_person():
+    """Whose preference counts here: the staff member on the support desk's pages, the
+    wallet's owner everywhere else (the two sessions are apart)."""
+    if not request.path.startswith("/support"):
+        return _signed_in_account()
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from portal.support.staff import current_staff
+
+    try:
+        return current_staff()
+    except SQLAlchemyError:
         return None
 
 
@@ -114,7 +129,7 @@ def _keep_on_account(language: str) -> None:
     """A signed-in person's explicit choice is also their preference (pages and letters)."""
     from portal.extensions import db
 
-    account = _signed_in_account()
+    account = _signed_in_person()
     if account is not None and account.locale != language:
         account.locale = language
         db.session.commit()

@@ -27,7 +27,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 # Links from letters carry one-time secrets in their path; logs keep only the route.
-_SECRET_PATHS = re.compile(r"(/(?:confirm|recover|reset)/)[^\s/?\"']+")
+_SECRET_PATHS = re.compile(r"(/(?:confirm|recover|reset|setup)/)[^\s/?\"']+")
 
 
 class RedactSecretsFilter(logging.Filter):

@@ -4,13 +4,18 @@ from portal.models.account import Account, AuthSession, SignInThrottle
 from portal.models.document import Document
 from portal.models.draft import CaptchaChallenge, Draft
 from portal.models.outbox import OutboxMessage
+from portal.models.staff import AuditEntry, Staff, StaffSession, StaffThrottle
 
 __all__ = [
     "Account",
+    "AuditEntry",
     "AuthSession",
     "CaptchaChallenge",
     "Document",
     "Draft",
     "OutboxMessage",
     "SignInThrottle",
+    "Staff",
+    "StaffSession",
+    "StaffThrottle",
 ]
