@@ -110,6 +110,10 @@ class Config:
     # Decoded size limit of an image, against decompression bombs (50 megapixels).
     VERIFICATION_MAX_PIXELS = 50_000_000
 
+    # Youngest age at which step 2 lets someone open a wallet (raise or lower it as the
+    # operator's licence says).
+    MINIMUM_AGE = 18
+
     SIGN_IN_IDLE_SECONDS = 12 * 3600
     RECOVERY_TOKEN_MAX_AGE = 3600
     RECOVERY_MAX_FAILURES = 5

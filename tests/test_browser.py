@@ -107,6 +107,7 @@ class Visitor:
 def fill_personal(page, person: Person) -> None:
     page.fill("#first_name", person.first_name)
     page.fill("#last_name", person.last_name)
+    page.fill("#birth_date", person.birth_date)
     page.select_option("#citizenship", person.citizenship)
     page.check(f"input[name=document_type][value={person.document_type}]")
     page.fill("#document_number", person.document_number)

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
@@ -19,6 +19,8 @@ class Account(db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
+    # Wallets opened before step 2 asked for it have none.
+    birth_date: Mapped[date | None] = mapped_column(Date)
     citizenship: Mapped[str] = mapped_column(String(2))
     document_type: Mapped[str] = mapped_column(String(20))
     document_number: Mapped[str] = mapped_column(String(40))

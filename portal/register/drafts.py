@@ -12,7 +12,7 @@ import hashlib
 import math
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from flask import current_app, session
@@ -35,6 +35,7 @@ SECOND_CLICK = timedelta(minutes=2)
 PERSONAL_FIELDS = (
     "first_name",
     "last_name",
+    "birth_date",
     "citizenship",
     "document_type",
     "document_number",
@@ -359,7 +360,8 @@ def open_wallet(draft: Draft, refund_to_wallet: bool) -> Account:
         answer_2_hash=draft.answer_2_hash,
         refund_to_wallet=refund_to_wallet,
         locale=draft.locale,
-        **{name: personal.get(name, "") for name in PERSONAL_FIELDS},
+        **{name: personal.get(name, "") for name in PERSONAL_FIELDS if name != "birth_date"},
+        birth_date=parse_iso_date(personal.get("birth_date")),
     )
     db.session.add(account)
     try:
@@ -395,6 +397,14 @@ def just_opened_account(draft: Draft) -> Account | None:
     if utcnow() - draft.completed_at > JUST_OPENED or browser_mark() != draft.opened_by:
         return None
     return db.session.get(Account, draft.account_id)
+
+
+def parse_iso_date(value: str | None) -> date | None:
+    """A date kept in the draft's JSON (drafts saved before the field existed have none)."""
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
 
 
 def erase_personal_data(draft: Draft) -> None:

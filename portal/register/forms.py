@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _lp
@@ -59,6 +62,10 @@ class PersonalForm(PortalForm):
         _l("Last name"),
         validators=[DataRequired(message=_l("Enter your last name as in your document."))],
     )
+    birth_date = StringField(
+        _l("Date of birth"),
+        validators=[DataRequired(message=_l("Enter your date of birth."))],
+    )
     citizenship = ChoiceField(
         _l("Citizenship"),
         validators=[DataRequired(message=_l("Choose your citizenship."))],
@@ -115,6 +122,11 @@ class PersonalForm(PortalForm):
         checks = {
             "first_name": lambda: identity.clean_name(self.first_name.data),
             "last_name": lambda: identity.clean_name(self.last_name.data),
+            "birth_date": lambda: identity.clean_birth_date(
+                self.birth_date.data,
+                today=date.today(),
+                minimum_age=current_app.config["MINIMUM_AGE"],
+            ),
             "document_type": lambda: self._document_type(),
             "document_number": lambda: identity.clean_document_number(
                 self.document_number.data, self.document_type.data, self.citizenship.data

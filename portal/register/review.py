@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from flask import url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 
 from portal import identity
 from portal.countries import country_name
 from portal.models import Draft
 from portal.questions import question_text
+from portal.register.drafts import parse_iso_date
+
+
+def birth_date_text(value: str | None) -> str:
+    born = parse_iso_date(value)
+    return format_date(born, "long") if born else ""
 
 
 def review_sections(draft: Draft, locale: str) -> list[dict]:
@@ -38,6 +45,7 @@ def review_sections(draft: Draft, locale: str) -> list[dict]:
             "edit_label": _("Edit personal details"),
             "rows": [
                 (_("Name"), f"{personal.get('first_name', '')} {personal.get('last_name', '')}"),
+                (_("Date of birth"), birth_date_text(personal.get("birth_date"))),
                 (_("Citizenship"), country_name(citizenship, locale)),
                 (
                     _("Identity document"),
