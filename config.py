@@ -109,6 +109,10 @@ class Config:
     VERIFICATION_MAX_PAGES = 4
     # Decoded size limit of an image, against decompression bombs (50 megapixels).
     VERIFICATION_MAX_PIXELS = 50_000_000
+    # Uploads per account on /account/verification (Flask-Limiter syntax).
+    VERIFICATION_RATE_LIMIT = "5 per hour; 20 per day"
+    # Days after a decision (or a withdrawal) when `flask documents purge` deletes the files.
+    DOCUMENT_RETENTION_DAYS = 30
 
     # Youngest age at which step 2 lets someone open a wallet (raise or lower it as the
     # operator's licence says).
@@ -135,6 +139,8 @@ class Config:
     # A Fernet key for the staff TOTP secrets; when empty, one is derived from SECRET_KEY
     # (then changing SECRET_KEY means enrolling every staff member again).
     SUPPORT_TOTP_KEY: str | None = None
+    # How long a reviewer's claim on a request lasts before another may take it.
+    REVIEW_CLAIM_SECONDS = 30 * 60
 
 
 class DevelopmentConfig(Config):

@@ -83,12 +83,14 @@ def register_blueprints(app: Flask) -> None:
     from portal.main import bp as main_bp
     from portal.register import bp as register_bp
     from portal.support import bp as support_bp
+    from portal.verification import bp as verification_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(register_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(devmail_bp)
     app.register_blueprint(support_bp)
+    app.register_blueprint(verification_bp)
 
 
 def register_request_hooks(app: Flask) -> None:

@@ -25,6 +25,8 @@ SUBJECTS = {
     "recovery_locked": _l("Recovery of your wallet is locked for now"),
     "password_changed": _l("Your wallet password was changed"),
     "questions_changed": _l("Your security questions were changed"),
+    "verification_approved": _l("Your identity is verified"),
+    "verification_rejected": _l("We could not verify your identity"),
 }
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from flask import Flask, Request, request
+from flask import Flask, Request, current_app, request
 from werkzeug.formparser import FormDataParser
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -64,6 +65,32 @@ def _named(data):
 
 class PortalRequest(Request):
     form_data_parser_class = NamedPartsOnly
+
+    @property
+    def max_content_length(self) -> int | None:
+        """MAX_CONTENT_LENGTH, or the larger limit of a view marked with ``body_limit``.
+        Decided before any hook reads the body (the CSRF check does, first of all)."""
+        if self._max_content_length is None and current_app and self.url_rule is not None:
+            view = current_app.view_functions.get(self.url_rule.endpoint)
+            limit = getattr(view, "body_limit", None)
+            if limit is not None:
+                return limit(current_app.config)
+        return super().max_content_length
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
+
+
+def body_limit(limit: Callable[[dict], int]):
+    """Let one view (an upload) take a larger body than MAX_CONTENT_LENGTH: ``limit``
+    gets the app's config and returns the bytes. Put it right under the route decorator."""
+
+    def decorator(view):
+        view.body_limit = limit
+        return view
+
+    return decorator
 
 
 def set_security_headers(response):

@@ -18,3 +18,15 @@ def rotate_keys_command() -> None:
     """
     report = rotate_keys()
     click.echo(f"documents rotate-keys: {report}")
+
+
+@documents.command("purge")
+def purge_command() -> None:
+    """Delete the files of requests decided DOCUMENT_RETENTION_DAYS ago or more.
+
+    The requests and their decisions are kept; only the documents go. Run it daily.
+    """
+    from portal.support.queue import purge_documents
+
+    requests, files = purge_documents()
+    click.echo(f"documents purge: {files} file(s) deleted from {requests} decided request(s)")

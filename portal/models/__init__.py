@@ -4,6 +4,7 @@ from portal.models.account import Account, AuthSession, SignInThrottle
 from portal.models.document import Document
 from portal.models.draft import CaptchaChallenge, Draft
 from portal.models.outbox import OutboxMessage
+from portal.models.review import ReviewRequest
 from portal.models.staff import AuditEntry, Staff, StaffSession, StaffThrottle
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "Document",
     "Draft",
     "OutboxMessage",
+    "ReviewRequest",
     "SignInThrottle",
     "Staff",
     "StaffSession",

@@ -12,4 +12,4 @@ def never_cache(response):
     return response
 
 
-from portal.support import routes  # noqa: E402,F401
+from portal.support import desk, routes  # noqa: E402,F401
