@@ -70,5 +70,3 @@ def requests_of(app, email: str) -> list[ReviewRequest]:
             row.documents  # noqa: B018 - load them before the session ends
         db.session.expunge_all()
         return rows
-
-

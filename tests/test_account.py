@@ -274,13 +274,13 @@ def test_sign_out_without_a_token_is_refused(client, owner):
 @pytest.mark.parametrize(
     ("language", "phrases"),
     [
-        ("en", ["My wallet", "Not verified", "Credited to the wallet", "Change password"]),
-        ("ru", ["Мой кошелёк", "Не подтверждена", "Зачисляются в кошелёк", "Сменить пароль"]),
+        ("en", ["My wallet", "Not started", "Credited to the wallet", "Change password"]),
+        ("ru", ["Мой кошелёк", "Не начата", "Зачисляются в кошелёк", "Сменить пароль"]),
         (
             "fr",
             [
                 "Mon portefeuille",
-                "Non vérifiée",
+                "Non commencée",
                 "Crédités sur le portefeuille",
                 "Changer de mot de passe",
             ],
