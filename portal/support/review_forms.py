@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import RadioField, SubmitField, TextAreaField
+from wtforms import RadioField, SelectChoice, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from portal.formkit import ChoiceField, PortalForm, add_error
@@ -24,7 +24,7 @@ class ReleaseForm(PortalForm):
 class DecisionForm(PortalForm):
     decision = RadioField(
         _l("Decision"),
-        choices=[("approve", _l("Approve")), ("reject", _l("Reject"))],
+        choices=[SelectChoice("approve", _l("Approve")), SelectChoice("reject", _l("Reject"))],
         validators=[DataRequired(message=_l("Choose approve or reject."))],
         validate_choice=False,
     )
