@@ -295,3 +295,78 @@ def test_the_accessibility_check_does_find_violations(chromium):
     assert "html-has-lang" in found
     assert "label" in found
     page.close()
+
+
+VERIFICATION_WORDS = {
+    "en": ("Pending since", "Approved on"),
+    "ru": ("На проверке с", "Подтверждена"),
+    "fr": ("En cours de vérification depuis", "Approuvée le"),
+}
+
+
+@pytest.mark.parametrize("language", ["en", "ru", "fr"])
+def test_identity_verified_end_to_end(chromium, live, language, tmp_path):
+    """A person uploads a passport page, a reviewer signs in with a TOTP code and approves
+    it, the person's account says so; axe on every page of both sides."""
+    import pyotp
+
+    from tests import document_files
+    from tests.journey import open_wallet
+    from tests.staff import STAFF_PASSWORD, add_staff, fresh_code, secret_on
+
+    pending, approved = VERIFICATION_WORDS[language]
+    person = Person(email=f"verify-{language}@example.com", language=language)
+    open_wallet(live.app.test_client(), live.app, person)
+    scan = tmp_path / "passport.jpg"
+    scan.write_bytes(document_files.jpeg(640, 480))
+    locale = {"en": "en-GB", "ru": "ru-RU", "fr": "fr-FR"}[language]
+
+    context = chromium.new_context(locale=locale)
+    page = context.new_page()
+    visitor = Visitor(page, live.url)
+    visitor.goto("/login", "sign-in page")
+    page.fill("#email", person.email)
+    page.fill("#password", person.password)
+    page.press("#password", "Enter")
+    expect(page).to_have_url(re.compile(r"/account$"))
+    page.locator("#verification-link").click()
+    expect(page).to_have_url(re.compile(r"/account/verification$"))
+    visitor.check("verification page")
+    page.set_input_files("#document", str(scan))
+    page.click("input[name=submit]")
+    expect(page.locator("#verification-status")).to_contain_text(pending)
+    visitor.check("verification pending")
+
+    email = f"reviewer-{language}@example.com"
+    desk_context = chromium.new_context(locale=locale)
+    desk_page = desk_context.new_page()
+    desk = Visitor(desk_page, live.url)
+    desk.goto(add_staff(live.app, email), "desk setup")
+    secret = secret_on(desk_page.content())
+    desk_page.fill("#password", STAFF_PASSWORD)
+    desk_page.fill("#password_confirm", STAFF_PASSWORD)
+    desk_page.fill("#code", pyotp.TOTP(secret).now())
+    desk_page.click("input[name=submit]")
+    expect(desk_page).to_have_url(re.compile(r"/support$"))
+    desk_page.locator("nav.account-nav button[type=submit]").click()
+    desk.goto("/support/login", "desk sign-in")
+    desk_page.fill("#email", email)
+    desk_page.fill("#password", STAFF_PASSWORD)
+    desk_page.fill("#code", fresh_code(live.app, email, secret))
+    desk_page.click("input[name=submit]")
+    expect(desk_page).to_have_url(re.compile(r"/support$"))
+    desk.check("review queue")
+    desk_page.locator("table button[type=submit]").first.click()
+    expect(desk_page).to_have_url(re.compile(r"/support/requests/\d+$"))
+    expect(desk_page.locator("figure.document img")).to_have_js_property("naturalWidth", 640)
+    desk.check("request page")
+    desk_page.check("input[name=decision][value=approve]")
+    desk_page.locator("form[action$='/decide'] input[name=submit]").click()
+    expect(desk_page).to_have_url(re.compile(r"/support$"))
+    desk.check("queue after the decision")
+    desk_context.close()
+
+    page.goto(live.url + "/account")
+    expect(page.locator("#verification-status")).to_contain_text(approved)
+    visitor.check("account page, verified")
+    context.close()
