@@ -167,12 +167,60 @@ def every_page(app, language: str) -> list[Page]:
     mine.get("recovery link invalid", "/recover/forged")
     stale = signed_long_ago(app, "recover", {"a": 1, "p": "x"}, 2 * 3600)
     mine.get("recovery link expired", f"/recover/{stale}")
+    _verification_and_desk(app, mine, tag, language)
     mine.get("dev mailbox", "/dev/mail")
     mine.get(
         "a letter in the dev mailbox",
         re.sub(r".*?(/dev/mail/\d+).*", r"\1", _first_letter_link(mine)),
     )
     return visit.pages + mine.pages
+
+
+def _verification_and_desk(app, mine: Visit, tag: str, language: str) -> None:
+    """Identity verification (the person's pages) and the desk that decides it."""
+    from tests import document_files
+    from tests.desk import VERIFY, as_file
+    from tests.staff import add_staff, enrol
+
+    person = Person(email=f"verify-{tag}@example.com", language=language)
+    reach_refunds(mine.client, app, person)
+    submit(mine.client, "/register/refunds", {})
+    mine.get("verification, not started", VERIFY)
+    mine.keep("verification, refused", submit(mine.client, VERIFY, {}))
+    mine.keep(
+        "verification, pending",
+        submit(mine.client, VERIFY, {"document": as_file(document_files.jpeg())}),
+    )
+    desk = Visit(app, language)
+    enrol(desk.client, add_staff(app, f"desk-{tag}@example.com"))
+    desk.get("review queue", "/support")
+    with app.app_context():
+        from portal.models import ReviewRequest
+
+        request_id = db.session.scalar(select(ReviewRequest.id).order_by(ReviewRequest.id.desc()))
+    desk.get("review request, unclaimed", f"/support/requests/{request_id}")
+    desk.keep(
+        "review request, claimed",
+        submit(desk.client, f"/support/requests/{request_id}/claim", {}, page="/support"),
+    )
+    page = f"/support/requests/{request_id}"
+    desk.keep(
+        "review decision, errors",
+        submit(desk.client, f"{page}/decide", {"decision": "reject"}, page=page),
+    )
+    desk.keep(
+        "review decided",
+        submit(
+            desk.client,
+            f"{page}/decide",
+            {"decision": "reject", "reason": "unreadable"},
+            page=page,
+        ),
+    )
+    desk.get("review request, decided", page)
+    mine.get("verification, rejected", VERIFY)
+    mine.get("account, verification rejected", "/account")
+    mine.pages.extend(desk.pages)
 
 
 def _first_letter_link(visit: Visit) -> str:

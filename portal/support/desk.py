@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import abort, flash, make_response, redirect, render_template, url_for
 from flask_babel import format_date, format_timedelta
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from portal import i18n, identity
 from portal.countries import country_name
@@ -32,6 +33,15 @@ def staff_email(staff_id: int | None) -> str | None:
     return staff.email if staff else None
 
 
+def shown_date(value) -> Markup | str:
+    """A date as data (a <time> element), not wording."""
+    if value is None:
+        return ""
+    return Markup('<time datetime="{}">{}</time>').format(
+        value.isoformat()[:10], format_date(value, "long")
+    )
+
+
 def person_rows(account: Account) -> list[tuple[str, str]]:
     """What the person gave at step 2, as the reviewer compares it with the document."""
     locale = i18n.select_locale()
@@ -48,7 +58,7 @@ def person_rows(account: Account) -> list[tuple[str, str]]:
     )
     return [
         (_("Name"), account.full_name),
-        (_("Date of birth"), format_date(account.birth_date, "long") if account.birth_date else ""),
+        (_("Date of birth"), shown_date(account.birth_date)),
         (_("Citizenship"), country_name(account.citizenship, locale)),
         (
             _("Identity document"),
@@ -63,7 +73,7 @@ def person_rows(account: Account) -> list[tuple[str, str]]:
         (_("Address"), address),
         (_("Phone number"), identity.format_phone(account.phone)),
         (_("E-mail address"), account.email),
-        (_("Wallet opened on"), format_date(account.created_at, "long")),
+        (_("Wallet opened on"), shown_date(account.created_at)),
     ]
 
 
