@@ -15,6 +15,7 @@ from portal.models import Account, AuditEntry, ReviewRequest, Staff
 from portal.models.types import utcnow
 from portal.support import accounts, queue
 from tests import document_files as files
+from tests.conftest import clear_tables, make_app
 from tests.desk import (
     account_row,
     as_file,
@@ -156,8 +157,18 @@ def test_a_reviewer_without_the_claim_cannot_decide(app):
     assert requests_of(app, person.email)[-1].status == "approved"
 
 
-def test_two_reviewers_racing_exactly_one_wins(app_factory, postgresql_url):
-    app = app_factory(SQLALCHEMY_DATABASE_URI=postgresql_url)
+@pytest.fixture
+def postgresql_app(postgresql_url, tmp_path):
+    """PostgreSQL only: the race is about its row locks (SQLite serializes all writers)."""
+    app = make_app(postgresql_url, DOCUMENT_STORAGE=str(tmp_path / "documents"))
+    yield app
+    with app.app_context():
+        clear_tables()
+        db.engine.dispose()
+
+
+def test_two_reviewers_racing_exactly_one_wins(postgresql_app):
+    app = postgresql_app
     person_browser, person = person_with_wallet(app)
     upload_jpeg(person_browser)
     request_id = pending_id(app, person.email)

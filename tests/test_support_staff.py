@@ -127,7 +127,7 @@ def test_setup_refuses_a_short_password_and_a_wrong_code_and_stays_usable(app, c
 def test_sign_in_with_password_and_code(app, client, staff):
     response = sign_in_staff(client, EMAIL, STAFF_PASSWORD, staff)
     assert response.status_code == 302
-    assert response.headers["Location"] == "/support/audit"
+    assert response.headers["Location"] == "/support"
     cookie = client.get_cookie("support_session", path="/support")
     assert cookie is not None and cookie.http_only and cookie.same_site == "Strict"
     with app.app_context():
@@ -238,11 +238,11 @@ def test_failures_are_counted_atomically(app):
     ("target", "landing"),
     [
         ("/support/audit?page=1", "/support/audit?page=1"),
-        ("/account", "/support/audit"),
-        ("//evil.example/support", "/support/audit"),
-        ("https://evil.example/support/", "/support/audit"),
-        ("/support/../account", "/support/audit"),
-        ("/supportx", "/support/audit"),
+        ("/account", "/support"),
+        ("//evil.example/support", "/support"),
+        ("https://evil.example/support/", "/support"),
+        ("/support/../account", "/support"),
+        ("/supportx", "/support"),
     ],
 )
 def test_next_leads_only_to_desk_pages(app, client, staff, target, landing):
