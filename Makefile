@@ -9,7 +9,7 @@ FLASK := $(BIN)/flask
 export FLASK_APP := portal
 
 # Debian packages the tests need (installed only when missing): Chromium, gettext,
-# PostgreSQL and Redis server binaries.
+# PostgreSQL and Redis server binaries, tesseract-ocr and the OCR-B font (passport pre-check).
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 APT := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 
@@ -62,6 +62,8 @@ system-deps:
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 \
 		|| missing="$$missing postgresql"; \
+	command -v tesseract >/dev/null 2>&1 || missing="$$missing tesseract-ocr tesseract-ocr-eng"; \
+	test -f /usr/share/fonts/opentype/ocr-b/OCRB.otf || missing="$$missing fonts-ocr-b"; \
 	if [ -n "$$missing" ]; then \
 		echo "Installing from Debian:$$missing"; \
 		$(APT) update -qq && $(APT) install -y -qq --no-install-recommends $$missing; \
