@@ -128,6 +128,18 @@ class Config:
     # How long the link printed by `flask support add-staff` stays valid.
     SUPPORT_SETUP_MAX_AGE = 24 * 3600
     SUPPORT_LOGIN_RATE_LIMIT = "10 per minute; 60 per hour"
+
+    # The payment password: wrong tries in a row before it locks, and for how long.
+    PAYMENT_PASSWORD_MAX_FAILURES = 5
+    PAYMENT_PASSWORD_LOCK_SECONDS = 3600
+    # Requests to check a payment password (per account), beside the lock above.
+    PAYMENT_PASSWORD_RATE_LIMIT = "30 per minute"
+    # How long a shop's payment request can be confirmed.
+    PAYMENT_REQUEST_TTL_SECONDS = 15 * 60
+    # Per shop API key.
+    PAYMENTS_API_RATE_LIMIT = "600 per minute"
+    # A support-approved reset link of the payment password.
+    PAYMENT_RESET_MAX_AGE = 24 * 3600
     # Failed desk sign-ins (per address, per IP) before each next one waits, doubling.
     SUPPORT_FREE_FAILURES = 3
     # An office behind one address: more room per IP than per staff address.

@@ -81,6 +81,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.account import bp as account_bp
     from portal.devmail import bp as devmail_bp
     from portal.main import bp as main_bp
+    from portal.payments import bp as payments_bp
     from portal.register import bp as register_bp
     from portal.support import bp as support_bp
     from portal.verification import bp as verification_bp
@@ -91,6 +92,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(devmail_bp)
     app.register_blueprint(support_bp)
     app.register_blueprint(verification_bp)
+    app.register_blueprint(payments_bp)
 
 
 def register_request_hooks(app: Flask) -> None:
@@ -118,6 +120,7 @@ def register_errorhandlers(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from portal.documents.cli import documents
     from portal.outbox.cli import outbox
+    from portal.payments.cli import payments
     from portal.register.cli import drafts
     from portal.support.cli import support
     from portal.translate import translate
@@ -125,5 +128,6 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(translate)
     app.cli.add_command(drafts)
     app.cli.add_command(outbox)
+    app.cli.add_command(payments)
     app.cli.add_command(documents)
     app.cli.add_command(support)

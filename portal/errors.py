@@ -61,7 +61,9 @@ def handle_http_error(error: HTTPException):
     code = error.code or 500
     if code not in PAGES:
         return error
-    response = render_error(code)
+    from portal.payments.api import api_error, is_api_request
+
+    response = api_error(code, error.name) if is_api_request() else render_error(code)
     if code == 429 and getattr(error, "retry_after", None):
         return (*response, {"Retry-After": str(error.retry_after)})
     return response
@@ -73,7 +75,9 @@ def handle_csrf_error(_error: CSRFError):
 
 def handle_server_error(_error: Exception):
     db.session.rollback()
-    return render_error(500)
+    from portal.payments.api import api_error, is_api_request
+
+    return api_error(500, "internal server error") if is_api_request() else render_error(500)
 
 
 def init_app(app: Flask) -> None:

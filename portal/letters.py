@@ -27,6 +27,11 @@ SUBJECTS = {
     "questions_changed": _l("Your security questions were changed"),
     "verification_approved": _l("Your identity is verified"),
     "verification_rejected": _l("We could not verify your identity"),
+    "payment_password_set": _l("A payment password was set for your wallet"),
+    "payment_password_changed": _l("Your payment password was changed"),
+    "payment_password_locked": _l("Your payment password is locked for now"),
+    "payment_reset_approved": _l("Choose a new payment password"),
+    "payment_reset_rejected": _l("We could not reset your payment password"),
 }
 
 

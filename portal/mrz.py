@@ -154,6 +154,19 @@ def _read_lines(image_bytes: bytes) -> list[str] | None:
     return [ln[:44].ljust(44, "<") for ln in lines]
 
 
+def _given_names_match(pattern: str, field_text: str) -> bool:
+    """The given names after a separator, then filler to the end of the field. A long
+    filler run is misread now and then ('<' as K, E, sometimes S): the tail counts as filler
+    when nine in ten of its characters are '<', K or E and it starts with '<' or K."""
+    match = re.search(r"[<K]" + pattern + r"(?=[<K]|$)", field_text)
+    if match is None:
+        return False
+    tail = field_text[match.end() :].rstrip("<")
+    if not tail:
+        return True
+    return field_text[match.end()] in "<K" and sum(c in "<KE" for c in tail) >= 0.9 * len(tail)
+
+
 def precheck_passport(
     image_bytes: bytes,
     *,
@@ -200,9 +213,7 @@ def _compare(lines, surname, given_names, document_number, nationality, birth_da
     sur_pat = re.escape(transliterate(surname)).replace("<", "[<K]{1,3}")
     giv_pat = re.escape(transliterate(given_names)).replace("<", "[<K]{1,3}")
     m_sur = re.match(sur_pat + r"[<K]{1,3}", field_text) if surname else None
-    m_giv = (
-        re.search(r"[<K]" + giv_pat + r"[<KE]*$", field_text.rstrip("<")) if given_names else None
-    )
+    m_giv = _given_names_match(giv_pat, field_text) if given_names else None
     raw = re.sub(r"[<K]*<[<KE]*$", "", field_text)
     raw_sur, _, raw_giv = raw.partition("<<")
     found_surname = transliterate(surname) if m_sur else raw_sur

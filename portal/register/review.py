@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import url_for
+from markupsafe import Markup
 from flask_babel import format_date
 from flask_babel import gettext as _
 
@@ -14,8 +15,13 @@ from portal.register.drafts import parse_iso_date
 
 
 def birth_date_text(value: str | None) -> str:
+    """A date is data, not text to translate: marked up as such (``<time>``)."""
     born = parse_iso_date(value)
-    return format_date(born, "long") if born else ""
+    if born is None:
+        return ""
+    return Markup('<time datetime="{}">{}</time>').format(
+        born.isoformat(), format_date(born, "long")
+    )
 
 
 def review_sections(draft: Draft, locale: str) -> list[dict]:

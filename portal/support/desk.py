@@ -6,9 +6,10 @@ from __future__ import annotations
 from flask import abort, flash, make_response, redirect, render_template, url_for
 from flask_babel import format_date, format_timedelta
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from portal import i18n, identity
+from portal import i18n, identity, mrz
 from portal.countries import country_name
 from portal.documents import DocumentUnavailable, preview_png
 from portal.extensions import db
@@ -128,6 +129,56 @@ def release(request_id: int):
     return redirect(url_for("support.index"))
 
 
+# The pre-check takes a few seconds of OCR: its result is kept per document and details
+# for the pages viewed again while deciding (a bounded, per-process memo).
+PRECHECKS: dict[tuple, mrz.PreCheck] = {}
+PRECHECK_MEMO = 64
+
+
+def passport_precheck(request: ReviewRequest) -> mrz.PreCheck | None:
+    """The machine-readable zone read and compared with step 2, for a pending passport."""
+    account, document = request.account, request.document
+    if request.status != PENDING or account.document_type != "passport" or document is None:
+        return None
+    if document.discarded_at is not None:
+        return None
+    key = (
+        document.id,
+        document.sha256,
+        account.first_name,
+        account.last_name,
+        account.document_number,
+        account.citizenship,
+        account.birth_date,
+    )
+    if key not in PRECHECKS:
+        try:
+            image = preview_png(document, max_side=2400)
+        except DocumentUnavailable:
+            return None
+        if len(PRECHECKS) >= PRECHECK_MEMO:
+            PRECHECKS.pop(next(iter(PRECHECKS)))
+        PRECHECKS[key] = mrz.precheck_passport(
+            image,
+            surname=account.last_name,
+            given_names=account.first_name,
+            document_number=account.document_number,
+            nationality=account.citizenship,
+            birth_date=account.birth_date,
+            today=utcnow().date(),
+        )
+    return PRECHECKS[key]
+
+
+PRECHECK_FIELDS = {
+    "surname": _l("Surname"),
+    "given_names": _l("Given names"),
+    "document_number": _l("Document number"),
+    "nationality": _l("Nationality"),
+    "birth_date": _l("Date of birth"),
+}
+
+
 def review_page(request: ReviewRequest, form: DecisionForm | None = None):
     staff = current_staff()
     mine = queue.holder(request) == staff.id
@@ -147,6 +198,8 @@ def review_page(request: ReviewRequest, form: DecisionForm | None = None):
         form=form,
         claim_form=ClaimForm(),
         release_form=ReleaseForm(),
+        precheck=passport_precheck(request),
+        precheck_fields=PRECHECK_FIELDS,
     )
 
 
