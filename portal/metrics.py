@@ -1,7 +1,7 @@
 """Prometheus metrics at ``/metrics``, off unless ``METRICS_ENABLED`` is set.
 
 When on, the page answers only a direct loopback peer (no proxy in between) or a request
-carrying ``Authorization: Bearer <METRICS_TOKEN>``; everyone else gets 403, and with
+carrying ``Authorization: Bearer <METRICS_TOKEN>``; everyone else gets the 403 page, and with
 metrics off the page does not exist (404).
 
 Per request the cost is two counter/histogram updates (no database query). The outbox's
@@ -186,8 +186,9 @@ def metrics_page():
     if not current_app.config.get("METRICS_ENABLED"):
         abort(404)
     if not (_direct_loopback() or _bearer_ok()):
-        response = Response("metrics: loopback or a bearer token only\n", 403)
-        response.mimetype = "text/plain"
+        from portal.errors import render_error
+
+        response = current_app.make_response(render_error(403))
         if current_app.config.get("METRICS_TOKEN"):
             response.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
