@@ -16,7 +16,7 @@ APT := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 PO_FILES := $(wildcard translations/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: run test fuzz setup install catalogs db system-deps lint format bench clean
+.PHONY: run test fuzz setup install catalogs db system-deps lint format bench load clean
 
 # The outbox worker runs beside the server and stops with it (Ctrl-C reaches both;
 # the trap covers the server stopping on its own, e.g. when the port is taken).
@@ -89,6 +89,13 @@ bench: setup
 	$(BIN)/python bench/wizard.py
 	@if [ -f bench/outbox.py ]; then $(BIN)/python bench/outbox.py; \
 	else echo "bench/outbox.py is not in this branch: skipped"; fi
+
+# Load test (bench/load.py): CONCURRENCY people at once walk the whole journey for DURATION
+# seconds against gunicorn -w 2 on a throwaway PostgreSQL, the outbox worker and an SMTP sink.
+CONCURRENCY ?= 100
+DURATION ?= 300
+load: setup system-deps
+	$(BIN)/python bench/load.py --concurrency $(CONCURRENCY) --duration $(DURATION)
 
 clean:
 	rm -rf $(VENV) instance $(MO_FILES)

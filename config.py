@@ -85,6 +85,11 @@ class Config:
     LOGIN_ADDRESS_RATE_LIMIT = "10 per minute; 50 per hour"
     RECOVER_RATE_LIMIT = "10 per minute; 60 per hour"
 
+    # Prometheus metrics at /metrics (portal.metrics): off, and then the page is a 404.
+    # When on, only a direct loopback peer or `Authorization: Bearer METRICS_TOKEN` reads them.
+    METRICS_ENABLED = False
+    METRICS_TOKEN: str | None = None
+
     CAPTCHA_FIXED_ANSWER: str | None = None
     CAPTCHA_LENGTH = 5
     CAPTCHA_TTL_SECONDS = 600

@@ -63,10 +63,12 @@ def load_configuration(app: Flask, name: str | None, overrides: Mapping[str, Any
 
 
 def register_extensions(app: Flask) -> None:
-    from portal import database, security
+    from portal import database, metrics, security
     from portal.extensions import babel, csrf, db, limiter, mail, migrate
     from portal.i18n import select_locale
 
+    # First, so that its timing wraps the other extensions' hooks.
+    metrics.init_app(app)
     db.init_app(app)
     database.configure(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)

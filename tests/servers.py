@@ -66,7 +66,7 @@ class RedisServer:
 class PortalServer:
     """``gunicorn wsgi:app`` in its own process, configured only by PORTAL_* variables."""
 
-    def __init__(self, settings: dict[str, str]) -> None:
+    def __init__(self, settings: dict[str, str], workers: int = 1) -> None:
         self.port = free_port()
         env = {key: value for key, value in os.environ.items() if not key.startswith("PORTAL_")}
         env.update(settings)
@@ -76,7 +76,7 @@ class PortalServer:
                 "-m",
                 "gunicorn",
                 "--workers",
-                "1",
+                str(workers),
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "wsgi:app",

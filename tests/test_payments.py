@@ -176,18 +176,18 @@ def test_the_same_order_reference_gives_the_same_payment(app, shop_key):
     ("language", "shown"),
     [("en", "€1,234.50"), ("fr", "1\u202f234,50\xa0€"), ("ru", "1\xa0234,50\xa0€")],
 )
-def test_pay_shows_the_amount_in_the_page_locale_and_confirms_once(
-    app, shop_key, language, shown
-):
+def test_pay_shows_the_amount_in_the_page_locale_and_confirms_once(app, shop_key, language, shown):
     client, person = person_with_wallet(app, language=language)
     created = ask(app.test_client(), shop_key).get_json()
     path = f"/pay/{created['id']}"
     # No payment password yet: set one first, then back to the payment.
     first = client.get(path)
     assert first.status_code == 302 and "next=" in first.headers["Location"]
-    back = submit(client, f"{SETTINGS}?next={path}", {
-        "payment_password": GOOD_PIN, "payment_password_confirm": GOOD_PIN
-    })
+    back = submit(
+        client,
+        f"{SETTINGS}?next={path}",
+        {"payment_password": GOOD_PIN, "payment_password_confirm": GOOD_PIN},
+    )
     assert back.headers["Location"].endswith(path)
     html = text(client.get(path))
     assert shown in html and "Librairie du Parc" in html
@@ -205,9 +205,7 @@ def test_another_wallet_sees_no_payment_and_expired_cannot_be_confirmed(app, sho
     stranger, _ = person_with_wallet(app, email="other@example.com")
     assert stranger.get(f"/pay/{created['id']}").status_code == 404
     with app.app_context():
-        db.session.execute(
-            update(Payment).values(expires_at=utcnow() - timedelta(seconds=1))
-        )
+        db.session.execute(update(Payment).values(expires_at=utcnow() - timedelta(seconds=1)))
         db.session.commit()
     html = text(
         submit(

@@ -7,6 +7,7 @@ brackets was written somewhere the translators will never see it.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 from babel import Locale
@@ -85,6 +86,11 @@ LETTER_CONTEXT = {
     "valid_minutes": 60,
     "locked_minutes": 60,
     "name": "Jean",
+    "until": datetime(2026, 12, 3, 14, 5, tzinfo=UTC),
+    "hours": 24,
+    "settings_url": "https://wallet.example/account/payment-password",
+    "forgot_url": "https://wallet.example/account/payment-password/forgot",
+    "reset_url": "https://wallet.example/account/payment-password/reset/abc",
 }
 
 

@@ -14,7 +14,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from portal import auth
+from portal import auth, metrics
 from portal.extensions import db
 from portal.letters import enqueue_letter, external_url
 from portal.models import Account
@@ -92,6 +92,7 @@ def check_answers(account: Account, answer_1: str, answer_2: str) -> AnswerResul
     if account.recovery_failures >= current_app.config["RECOVERY_MAX_FAILURES"]:
         lock = timedelta(seconds=current_app.config["RECOVERY_LOCK_SECONDS"])
         account.recovery_locked_until = utcnow() + lock
+        metrics.lockout("recovery")
         account.recovery_failures = 0
         enqueue_letter(
             "recovery_locked",

@@ -9,6 +9,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
+from portal import metrics
 from portal.extensions import db
 from portal.letters import enqueue_letter, external_url
 from portal.models import Account, Draft, SignInThrottle
@@ -42,6 +43,7 @@ def record_failure(email: str) -> None:
     if row.failures >= FREE_FAILURES:
         delay = min(FIRST_DELAY_SECONDS * 2 ** (row.failures - FREE_FAILURES), MAX_DELAY_SECONDS)
         row.blocked_until = row.last_failure_at + timedelta(seconds=delay)
+        metrics.lockout("sign_in")
     db.session.commit()
 
 

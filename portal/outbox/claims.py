@@ -44,6 +44,7 @@ class Letter:
     body_html: str
     message_id: str
     attempts: int
+    created_at: datetime | None = None
 
 
 LETTER_COLUMNS = [getattr(OutboxMessage, name) for name in Letter.__dataclass_fields__]

@@ -9,6 +9,7 @@ same Message-ID); the rest of its batch comes back when the lease runs out.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +17,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import Connection
 
+from portal import metrics
 from portal.extensions import db
 from portal.models.outbox import DEAD
 from portal.models.types import utcnow
@@ -99,6 +101,7 @@ def send_batch(
             if not pending:
                 return
         letter = pending.pop(0)
+        began = time.perf_counter()
         try:
             transport.send(letter)
         except ConnectFailed as failure:
@@ -111,6 +114,7 @@ def send_batch(
             continue
         claims.mark_sent(marker, letter)
         report.sent += 1
+        metrics.letter_sent(time.perf_counter() - began, letter.created_at)
 
 
 def record_failures(
@@ -127,6 +131,7 @@ def record_failures(
             retry_base=config["OUTBOX_RETRY_BASE_SECONDS"],
             retry_max=config["OUTBOX_RETRY_MAX_SECONDS"],
         )
+        metrics.letter_failed("dead" if status == DEAD else "retry")
         if status == DEAD:
             report.dead += 1
             log.error(

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flask import url_for
-from markupsafe import Markup
 from flask_babel import format_date
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from portal import identity
 from portal.countries import country_name

@@ -13,6 +13,7 @@ from sqlalchemy import case, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from portal import metrics
 from portal.extensions import db
 from portal.models import StaffThrottle
 from portal.models.types import utcnow
@@ -59,6 +60,7 @@ def record_failure(email: str, ip: str | None) -> None:
                 .where(StaffThrottle.key == key)
                 .values(blocked_until=utcnow() + timedelta(seconds=delay))
             )
+            metrics.lockout("support_sign_in")
 
 
 def _count(key: str) -> int:
