@@ -14,7 +14,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from portal import auth
+from portal import auth, counters
 from portal.extensions import db
 from portal.letters import enqueue_letter, external_url
 from portal.models import Account
@@ -81,8 +81,13 @@ def attempts_left(account: Account) -> int:
 
 
 def check_answers(account: Account, answer_1: str, answer_2: str) -> AnswerResult:
-    """Both answers must match; each wrong pair counts, and the fifth locks recovery."""
+    """Both answers must match; each wrong pair counts, and the fifth locks recovery.
+
+    The account's row is held (portal.counters) from before the lock is read until the
+    pair is counted: simultaneous pairs are judged one after the other."""
+    account = counters.hold(Account, create=False, id=account.id)
     if locked_until(account) is not None:
+        db.session.commit()  # releases the row
         return AnswerResult.LOCKED
     right_1 = verify_answer(account.answer_1_hash, answer_1)
     right_2 = verify_answer(account.answer_2_hash, answer_2)

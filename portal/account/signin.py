@@ -9,6 +9,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
+from portal import counters
 from portal.extensions import db
 from portal.letters import enqueue_letter, external_url
 from portal.models import Account, Draft, SignInThrottle
@@ -26,17 +27,18 @@ def throttle_key(email: str) -> str:
 
 
 def wait_seconds(email: str) -> int:
-    """Seconds before this address may try again (0: now)."""
-    row = db.session.get(SignInThrottle, throttle_key(email))
-    if row is None or row.blocked_until is None:
+    """Seconds before this address may try again (0: now).
+
+    Holds the address's throttle row (portal.counters) until the attempt is judged and
+    committed: simultaneous attempts on one address are judged one after the other."""
+    row = counters.hold(SignInThrottle, key=throttle_key(email))
+    if row.blocked_until is None:
         return 0
     return max(math.ceil((row.blocked_until - utcnow()).total_seconds()), 0)
 
 
 def record_failure(email: str) -> None:
-    key = throttle_key(email)
-    row = db.session.get(SignInThrottle, key) or SignInThrottle(key=key, failures=0)
-    db.session.add(row)
+    row = counters.hold(SignInThrottle, key=throttle_key(email))
     row.failures += 1
     row.last_failure_at = utcnow()
     if row.failures >= FREE_FAILURES:
