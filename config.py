@@ -80,6 +80,9 @@ class Config:
     OUTBOX_RETRY_MAX_SECONDS = 6 * 3600
     OUTBOX_REMIND_AFTER_SECONDS = 3600
 
+    # "text", or "json": one JSON object per line (time, level, logger, message), redacted.
+    LOG_FORMAT = "text"
+
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
