@@ -95,6 +95,8 @@ class Config:
     CAPTCHA_LENGTH = 5
     CAPTCHA_TTL_SECONDS = 600
     CAPTCHA_MAX_TRIES = 3
+    # Live challenges one client address holds at most; past it, step 1 shows its newest.
+    CAPTCHA_MAX_PER_CLIENT = 20
 
     CONFIRM_TOKEN_MAX_AGE = 24 * 3600
     DRAFT_TTL_SECONDS = 7 * 24 * 3600
