@@ -86,6 +86,9 @@ class Config:
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # The operator's word that one process serves the portal: only then may production
+    # count rate limits in memory:// (each worker would have its own counts).
+    RATELIMIT_ONE_WORKER = False
     REGISTER_RATE_LIMIT = "10 per minute; 60 per hour"
     LOGIN_RATE_LIMIT = "20 per minute; 200 per hour"
     LOGIN_ADDRESS_RATE_LIMIT = "10 per minute; 50 per hour"
@@ -241,6 +244,16 @@ def check_production(config) -> None:
             " PORTAL_SESSION_COOKIE_SAMESITE=Lax"
         )
     check_argon2(config)
+    if (
+        _truthy(config.get("RATELIMIT_ENABLED", True))
+        and str(config.get("RATELIMIT_STORAGE_URI") or "memory://").startswith("memory://")
+        and not _truthy(config.get("RATELIMIT_ONE_WORKER"))
+    ):
+        raise ConfigError(
+            "RATELIMIT_STORAGE_URI memory:// keeps separate counts in each worker: set it to a"
+            " shared storage (redis://host:6379), or PORTAL_RATELIMIT_ONE_WORKER=true if"
+            " gunicorn runs a single worker"
+        )
     if config.get("CAPTCHA_FIXED_ANSWER"):
         raise ConfigError("CAPTCHA_FIXED_ANSWER is for development and testing only: unset it")
     if config.get("DEV_MAILBOX"):

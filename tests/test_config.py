@@ -18,6 +18,7 @@ PRODUCTION = {
     "DOCUMENT_KEYS": DOCUMENT_KEY,
     "BASE_URL": "https://wallet.example",
     "SQLALCHEMY_DATABASE_URI": "sqlite://",
+    "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
 }
 
 
@@ -111,6 +112,7 @@ def test_translations_folder_is_absolute():
         ({"BASE_URL": "https://"}, "BASE_URL"),
         ({"BASE_URL": "https:///path"}, "BASE_URL"),
         ({"PSEUDO_LOCALE_ENABLED": True}, "PSEUDO_LOCALE_ENABLED"),
+        ({"RATELIMIT_STORAGE_URI": "memory://"}, "RATELIMIT_STORAGE_URI memory://"),
     ],
 )
 def test_production_refuses_unsafe_settings(change, reason):
@@ -127,6 +129,8 @@ def test_production_refuses_unsafe_settings(change, reason):
         {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 47104},
         {"ARGON2_TIME_COST": 5, "ARGON2_MEMORY_COST": 7168},
         {"SESSION_COOKIE_SAMESITE": "Strict"},
+        {"RATELIMIT_STORAGE_URI": "memory://", "RATELIMIT_ONE_WORKER": True},
+        {"RATELIMIT_STORAGE_URI": "memory://", "RATELIMIT_ENABLED": False},
     ],
 )
 def test_production_accepts_safe_settings(change):
@@ -142,6 +146,7 @@ def test_wsgi_refuses_unsafe_environment_in_one_line():
             "PORTAL_DOCUMENT_KEYS": DOCUMENT_KEY,
             "PORTAL_BASE_URL": "https://wallet.example",
             "PORTAL_SQLALCHEMY_DATABASE_URI": "sqlite://",
+            "PORTAL_RATELIMIT_ONE_WORKER": "true",
             "PORTAL_WTF_CSRF_ENABLED": "false",
         }
     )
@@ -181,6 +186,7 @@ def test_wsgi_exposes_app_in_production_when_configured(tmp_path):
             "PORTAL_DOCUMENT_KEYS": f"{DOCUMENT_KEY},{Fernet.generate_key().decode()}",
             "PORTAL_BASE_URL": "https://wallet.example",
             "PORTAL_SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.sqlite'}",
+            "PORTAL_RATELIMIT_ONE_WORKER": "true",
         }
     )
     assert result.returncode == 0, result.stderr

@@ -83,6 +83,7 @@ def test_session_cookie_is_secure_in_production(sqlite_url):
         {
             "SECRET_KEY": secrets.token_urlsafe(48),
             "DOCUMENT_KEYS": Fernet.generate_key().decode(),
+            "RATELIMIT_ONE_WORKER": True,
             "BASE_URL": "https://wallet.example",
             "SQLALCHEMY_DATABASE_URI": sqlite_url,
         },
