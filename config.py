@@ -6,7 +6,10 @@ Only development and testing carry default secrets; production must be given the
 
 import base64
 import hashlib
+import math
+from collections import Counter
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 
 class ConfigError(RuntimeError):
@@ -77,9 +80,15 @@ class Config:
     OUTBOX_RETRY_MAX_SECONDS = 6 * 3600
     OUTBOX_REMIND_AFTER_SECONDS = 3600
 
+    # "text", or "json": one JSON object per line (time, level, logger, message), redacted.
+    LOG_FORMAT = "text"
+
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # The operator's word that one process serves the portal: only then may production
+    # count rate limits in memory:// (each worker would have its own counts).
+    RATELIMIT_ONE_WORKER = False
     REGISTER_RATE_LIMIT = "10 per minute; 60 per hour"
     LOGIN_RATE_LIMIT = "20 per minute; 200 per hour"
     LOGIN_ADDRESS_RATE_LIMIT = "10 per minute; 50 per hour"
@@ -94,6 +103,8 @@ class Config:
     CAPTCHA_LENGTH = 5
     CAPTCHA_TTL_SECONDS = 600
     CAPTCHA_MAX_TRIES = 3
+    # Live challenges one client address holds at most; past it, step 1 shows its newest.
+    CAPTCHA_MAX_PER_CLIENT = 20
 
     CONFIRM_TOKEN_MAX_AGE = 24 * 3600
     DRAFT_TTL_SECONDS = 7 * 24 * 3600
@@ -202,13 +213,69 @@ _KNOWN_DEFAULT_SECRETS = {DevelopmentConfig.SECRET_KEY, TestingConfig.SECRET_KEY
 _KNOWN_DEFAULT_DOCUMENT_KEYS = {*DevelopmentConfig.DOCUMENT_KEYS, *TestingConfig.DOCUMENT_KEYS}
 
 
+# OWASP's argon2id table (47 MiB × 1 pass … 7 MiB × 5 passes): every row spends at least
+# this much memory × passes, and none goes below 7 MiB.
+ARGON2_MIN_MEMORY_KIB = 7168
+ARGON2_MIN_MEMORY_TIMES_PASSES = 7168 * 5
+# Bits of entropy a SECRET_KEY must show, counted from its own characters' frequencies
+# (a random 32-character hex key shows ~110, 32 × "a" shows 0).
+SECRET_KEY_MIN_BITS = 80
+
+
+def secret_key_bits(secret: str) -> float:
+    """The key's length times the Shannon entropy of its characters: a low figure means
+    few distinct characters or a repeated pattern, whatever its length."""
+    length = len(secret)
+    if not length:
+        return 0.0
+    counts = Counter(secret)
+    per_char = -sum(n / length * math.log2(n / length) for n in counts.values())
+    for period in range(1, length // 2 + 1):
+        if length % period == 0 and secret == secret[:period] * (length // period):
+            # A repetition is worth no more than its first copy.
+            return secret_key_bits(secret[:period]) if period > 1 else 0.0
+    return per_char * length
+
+
 def check_production(config) -> None:
     """Refuse settings that are only safe on a developer's machine."""
     secret = config.get("SECRET_KEY")
-    if not secret or secret in _KNOWN_DEFAULT_SECRETS or len(str(secret)) < 32:
+    if (
+        not secret
+        or secret in _KNOWN_DEFAULT_SECRETS
+        or len(str(secret)) < 32
+        or secret_key_bits(str(secret)) < SECRET_KEY_MIN_BITS
+    ):
         raise ConfigError(
             "SECRET_KEY must be a random value of at least 32 characters: set PORTAL_SECRET_KEY"
             " (python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+        )
+    for key, reason in _DEVELOPMENT_SWITCHES:
+        if _truthy(config.get(key)):
+            raise ConfigError(f"{key} must be off in production ({reason}): unset PORTAL_{key}")
+    if not _truthy(config.get("WTF_CSRF_ENABLED", True)):
+        raise ConfigError(
+            "WTF_CSRF_ENABLED must stay on in production (forms would accept forged posts):"
+            " unset PORTAL_WTF_CSRF_ENABLED"
+        )
+    for key in ("SESSION_COOKIE_SECURE", "SESSION_COOKIE_HTTPONLY"):
+        if not _truthy(config.get(key)):
+            raise ConfigError(f"{key} must be true in production: unset PORTAL_{key}")
+    if str(config.get("SESSION_COOKIE_SAMESITE")).lower() not in ("lax", "strict"):
+        raise ConfigError(
+            "SESSION_COOKIE_SAMESITE must be Lax or Strict in production: set"
+            " PORTAL_SESSION_COOKIE_SAMESITE=Lax"
+        )
+    check_argon2(config)
+    if (
+        _truthy(config.get("RATELIMIT_ENABLED", True))
+        and str(config.get("RATELIMIT_STORAGE_URI") or "memory://").startswith("memory://")
+        and not _truthy(config.get("RATELIMIT_ONE_WORKER"))
+    ):
+        raise ConfigError(
+            "RATELIMIT_STORAGE_URI memory:// keeps separate counts in each worker: set it to a"
+            " shared storage (redis://host:6379), or PORTAL_RATELIMIT_ONE_WORKER=true if"
+            " gunicorn runs a single worker"
         )
     if config.get("CAPTCHA_FIXED_ANSWER"):
         raise ConfigError("CAPTCHA_FIXED_ANSWER is for development and testing only: unset it")
@@ -216,11 +283,48 @@ def check_production(config) -> None:
         raise ConfigError("DEV_MAILBOX is for development only: unset PORTAL_DEV_MAILBOX")
     if config.get("PSEUDO_LOCALE_ENABLED"):
         raise ConfigError("PSEUDO_LOCALE_ENABLED is for development only: unset it")
-    if not config.get("BASE_URL", "").startswith("https://"):
+    base_url = str(config.get("BASE_URL") or "")
+    if not base_url.startswith("https://") or not urlsplit(base_url).hostname:
         raise ConfigError(
-            "BASE_URL must be the portal's public https:// origin: set PORTAL_BASE_URL"
+            "BASE_URL must be the portal's public https:// origin with its host: set"
+            " PORTAL_BASE_URL"
         )
     check_document_keys(config)
+
+
+_DEVELOPMENT_SWITCHES = [
+    ("DEBUG", "the debugger runs code for anyone who can make an error"),
+    ("TESTING", "errors propagate instead of showing the error page"),
+]
+
+
+def _truthy(value) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() not in ("", "0", "false", "no", "off", "none", "null")
+    return bool(value)
+
+
+def check_argon2(config) -> None:
+    """Hashes must cost at least what OWASP's table asks for argon2id."""
+    try:
+        time_cost = int(config.get("ARGON2_TIME_COST"))
+        memory_cost = int(config.get("ARGON2_MEMORY_COST"))
+        parallelism = int(config.get("ARGON2_PARALLELISM"))
+    except (TypeError, ValueError):
+        raise ConfigError(
+            "ARGON2_TIME_COST, _MEMORY_COST and _PARALLELISM must be numbers"
+        ) from None
+    if (
+        time_cost < 1
+        or parallelism < 1
+        or memory_cost < ARGON2_MIN_MEMORY_KIB
+        or memory_cost * time_cost < ARGON2_MIN_MEMORY_TIMES_PASSES
+    ):
+        raise ConfigError(
+            f"ARGON2 parameters t={time_cost}, m={memory_cost} KiB are weaker than OWASP's"
+            " minimum for argon2id (e.g. t=2, m=19456): unset PORTAL_ARGON2_TIME_COST and"
+            " PORTAL_ARGON2_MEMORY_COST"
+        )
 
 
 def check_document_keys(config) -> None:

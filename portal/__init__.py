@@ -58,6 +58,8 @@ def load_configuration(app: Flask, name: str | None, overrides: Mapping[str, Any
         raise ConfigError("DOCUMENT_STORAGE must be outside the static folder, which anyone reads")
     app.config["DOCUMENT_STORAGE"] = storage
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(ROOT / "translations"))
+    if app.config.get("LOG_FORMAT", "text") not in ("text", "json"):
+        raise ConfigError('LOG_FORMAT must be "text" or "json"')
     if name == "production":
         portal_config.check_production(app.config)
 

@@ -8,6 +8,7 @@ ignore case, skip look-alike characters and allow a few tries.
 from __future__ import annotations
 
 import enum
+import hashlib
 import re
 import secrets
 from datetime import timedelta
@@ -15,7 +16,7 @@ from datetime import timedelta
 from captcha.audio import AudioCaptcha
 from captcha.image import ImageCaptcha
 from flask import current_app
-from sqlalchemy import delete, update
+from sqlalchemy import delete, func, select, update
 
 from portal.extensions import db
 from portal.models import CaptchaChallenge
@@ -42,16 +43,39 @@ def _answer() -> str:
     return "".join(secrets.choice(ALPHABET) for _ in range(current_app.config["CAPTCHA_LENGTH"]))
 
 
-def new_challenge() -> CaptchaChallenge:
+def new_challenge(client: str | None = None) -> CaptchaChallenge:
     now = utcnow()
     challenge = CaptchaChallenge(
         id=secrets.token_urlsafe(24),
         answer=_answer(),
         created_at=now,
         expires_at=now + timedelta(seconds=current_app.config["CAPTCHA_TTL_SECONDS"]),
+        client=client,
     )
     db.session.add(challenge)
     return challenge
+
+
+def client_key(address: str | None) -> str:
+    return hashlib.sha256(f"captcha:{address or '-'}".encode()).hexdigest()
+
+
+def challenge_for(client: str) -> CaptchaChallenge:
+    """A new challenge for this client, or, once it holds CAPTCHA_MAX_PER_CLIENT live ones,
+    the newest of those: anonymous views of step 1 add a bounded number of rows."""
+    live = (
+        CaptchaChallenge.client == client,
+        CaptchaChallenge.used_at.is_(None),
+        CaptchaChallenge.expires_at > utcnow(),
+    )
+    held = db.session.scalar(select(func.count()).select_from(CaptchaChallenge).where(*live))
+    if held >= current_app.config["CAPTCHA_MAX_PER_CLIENT"]:
+        newest = db.session.scalar(
+            select(CaptchaChallenge).where(*live).order_by(CaptchaChallenge.created_at.desc())
+        )
+        if newest is not None:
+            return newest
+    return new_challenge(client)
 
 
 def live_challenge(challenge_id: str | None) -> CaptchaChallenge | None:

@@ -12,6 +12,8 @@ from portal.models import OutboxMessage
 
 bp = Blueprint("devmail", __name__, url_prefix="/dev/mail")
 PAGE_SIZE = 100
+# Outbox ids are INTEGER columns: a larger number names no letter (404, not a database error).
+LETTER = "<int(max=2147483647):letter_id>"
 
 
 @bp.before_request
@@ -28,13 +30,13 @@ def inbox():
     return render_template("devmail/inbox.html", letters=letters, delivery_state=delivery_state)
 
 
-@bp.get("/<int:letter_id>")
+@bp.get(f"/{LETTER}")
 def letter(letter_id: int):
     message = db.session.get(OutboxMessage, letter_id) or abort(404)
     return render_template("devmail/letter.html", letter=message, delivery=delivery_state(message))
 
 
-@bp.get("/<int:letter_id>/html")
+@bp.get(f"/{LETTER}/html")
 def letter_html(letter_id: int):
     """The HTML part as the recipient's mail program would show it (inline styles)."""
     message = db.session.get(OutboxMessage, letter_id) or abort(404)

@@ -58,6 +58,18 @@ def enqueue_letter(
     **context,
 ) -> OutboxMessage:
     """Render letter ``kind`` (templates email/<kind>.txt and .html) and queue it."""
+    message = render_letter(kind, recipient, language, **context)
+    if (draft is not None and draft.id is None) or (account is not None and account.id is None):
+        db.session.flush()
+    message.draft_id = draft.id if draft is not None else None
+    message.account_id = account.id if account is not None else None
+    db.session.add(message)
+    return message
+
+
+def render_letter(kind: str, recipient: str, language: str, **context) -> OutboxMessage:
+    """The letter as a row not yet queued. A request that must take as long whether or
+    not it queues a letter renders one either way (no timing tells who has a wallet)."""
     with in_language(language):
         subject = str(SUBJECTS[kind])
         context.update(
@@ -78,11 +90,6 @@ def enqueue_letter(
         body_html=html,
         message_id=make_msgid(domain=message_domain()),
     )
-    if (draft is not None and draft.id is None) or (account is not None and account.id is None):
-        db.session.flush()
-    message.draft_id = draft.id if draft is not None else None
-    message.account_id = account.id if account is not None else None
-    db.session.add(message)
     return message
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from flask import Flask, Request, current_app, request
@@ -32,14 +35,20 @@ _SECRET_PATHS = re.compile(r"(/(?:confirm|recover|reset|setup)/)[^\s/?\"']+")
 
 
 class RedactSecretsFilter(logging.Filter):
+    """Redacts the message and its arguments in place. A mapping stays the same mapping
+    (gunicorn's access log formats ``%(r)s`` from its own dict, which answers ``-`` for
+    atoms it lacks): only its text values change."""
+
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.args:
-            record.args = tuple(
-                _SECRET_PATHS.sub(r"\1…", arg) if isinstance(arg, str) else arg
-                for arg in (record.args if isinstance(record.args, tuple) else (record.args,))
-            )
+        args = record.args
+        if isinstance(args, Mapping):
+            for key, value in list(args.items()):
+                if isinstance(value, str):
+                    args[key] = redact(value)
+        elif isinstance(args, tuple):
+            record.args = tuple(redact(arg) if isinstance(arg, str) else arg for arg in args)
         if isinstance(record.msg, str):
-            record.msg = _SECRET_PATHS.sub(r"\1…", record.msg)
+            record.msg = redact(record.msg)
         return True
 
 
@@ -119,12 +128,47 @@ def is_safe_next(target: str | None) -> bool:
     return not parts.scheme and not parts.netloc
 
 
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line (LOG_FORMAT = "json"), for log collectors; the message is
+    the redacted one, as in the text format."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": redact(record.getMessage()),
+        }
+        if record.exc_info:
+            entry["exception"] = redact(self.formatException(record.exc_info))
+        return json.dumps(entry, ensure_ascii=False)
+
+
+LOG_FORMATS = ("text", "json")
+
+
 def init_app(app: Flask) -> None:
     if app.config["PROXY_COUNT"]:
         count = int(app.config["PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     app.after_request(set_security_headers)
-    for name in ("werkzeug", "gunicorn.access", "gunicorn.error"):
+    names = ("werkzeug", "gunicorn.access", "gunicorn.error", "portal", app.logger.name)
+    for name in names:
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactSecretsFilter) for f in logger.filters):
             logger.addFilter(RedactSecretsFilter())
+    if app.config.get("LOG_FORMAT", "text") == "json":
+        use_json_logs(names)
+
+
+def use_json_logs(names) -> None:
+    """Every handler of the portal's loggers (gunicorn's included) writes JSON lines; a
+    logger without a handler of its own gets one on stderr."""
+    for name in names:
+        logger = logging.getLogger(name)
+        if not logger.handlers:
+            logger.addHandler(logging.StreamHandler(sys.stderr))
+            logger.propagate = False
+        for handler in logger.handlers:
+            if not isinstance(handler.formatter, JsonFormatter):
+                handler.setFormatter(JsonFormatter())

@@ -66,10 +66,24 @@ class RedisServer:
 class PortalServer:
     """``gunicorn wsgi:app`` in its own process, configured only by PORTAL_* variables."""
 
-    def __init__(self, settings: dict[str, str], workers: int = 1) -> None:
+    def __init__(
+        self,
+        settings: dict[str, str],
+        *,
+        workers: int = 1,
+        options: tuple[str, ...] = (),
+        output: Path | None = None,
+    ) -> None:
+        """``output``: a folder that receives gunicorn's stdout.log and stderr.log."""
         self.port = free_port()
         env = {key: value for key, value in os.environ.items() if not key.startswith("PORTAL_")}
         env.update(settings)
+        self.output = output
+        streams = (
+            (open(output / "stdout.log", "wb"), open(output / "stderr.log", "wb"))
+            if output
+            else (subprocess.DEVNULL, subprocess.DEVNULL)
+        )
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -79,13 +93,17 @@ class PortalServer:
                 str(workers),
                 "--bind",
                 f"127.0.0.1:{self.port}",
+                *options,
                 "wsgi:app",
             ],
             cwd=ROOT,
             env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=streams[0],
+            stderr=streams[1],
         )
+        for stream in streams:
+            if stream is not subprocess.DEVNULL:
+                stream.close()
         wait_for_port(self.port, self.process)
         self.url = f"http://127.0.0.1:{self.port}"
 

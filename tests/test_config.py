@@ -1,4 +1,5 @@
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -10,13 +11,14 @@ from config import TestingConfig
 from portal import ConfigError, create_app
 
 ROOT = Path(__file__).resolve().parent.parent
-STRONG_SECRET = "x" * 48
+STRONG_SECRET = secrets.token_urlsafe(48)
 DOCUMENT_KEY = Fernet.generate_key().decode()
 PRODUCTION = {
     "SECRET_KEY": STRONG_SECRET,
     "DOCUMENT_KEYS": DOCUMENT_KEY,
     "BASE_URL": "https://wallet.example",
     "SQLALCHEMY_DATABASE_URI": "sqlite://",
+    "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
 }
 
 
@@ -91,12 +93,68 @@ def test_translations_folder_is_absolute():
         ({"DOCUMENT_KEYS": " , "}, "DOCUMENT_KEYS"),
         ({"DOCUMENT_KEYS": TestingConfig.DOCUMENT_KEYS}, "DOCUMENT_KEYS"),
         ({"DOCUMENT_KEYS": f"{DOCUMENT_KEY},not-a-key"}, "DOCUMENT_KEYS: key 2"),
+        ({"SECRET_KEY": "a" * 32}, "SECRET_KEY"),
+        ({"SECRET_KEY": "x" * 64}, "SECRET_KEY"),
+        ({"SECRET_KEY": "ab" * 32}, "SECRET_KEY"),
+        ({"SECRET_KEY": "0123456789abcdef" * 4}, "SECRET_KEY"),
+        ({"DEBUG": True}, "DEBUG must be off"),
+        ({"DEBUG": "true"}, "DEBUG must be off"),
+        ({"TESTING": True}, "TESTING must be off"),
+        ({"WTF_CSRF_ENABLED": False}, "WTF_CSRF_ENABLED"),
+        ({"SESSION_COOKIE_SECURE": False}, "SESSION_COOKIE_SECURE"),
+        ({"SESSION_COOKIE_HTTPONLY": False}, "SESSION_COOKIE_HTTPONLY"),
+        ({"SESSION_COOKIE_SAMESITE": None}, "SESSION_COOKIE_SAMESITE"),
+        ({"SESSION_COOKIE_SAMESITE": "None"}, "SESSION_COOKIE_SAMESITE"),
+        ({"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 8}, "ARGON2"),
+        ({"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 19456}, "ARGON2"),
+        ({"ARGON2_TIME_COST": 100, "ARGON2_MEMORY_COST": 1024}, "ARGON2"),
+        ({"ARGON2_PARALLELISM": 0}, "ARGON2"),
+        ({"BASE_URL": "https://"}, "BASE_URL"),
+        ({"BASE_URL": "https:///path"}, "BASE_URL"),
+        ({"PSEUDO_LOCALE_ENABLED": True}, "PSEUDO_LOCALE_ENABLED"),
+        ({"RATELIMIT_STORAGE_URI": "memory://"}, "RATELIMIT_STORAGE_URI memory://"),
     ],
 )
 def test_production_refuses_unsafe_settings(change, reason):
     with pytest.raises(ConfigError, match=reason) as caught:
         create_app("production", {**PRODUCTION, **change})
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"SECRET_KEY": secrets.token_hex(16)},
+        {"SECRET_KEY": "correct horse battery staple on a quiet harbour"},
+        {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 47104},
+        {"ARGON2_TIME_COST": 5, "ARGON2_MEMORY_COST": 7168},
+        {"SESSION_COOKIE_SAMESITE": "Strict"},
+        {"RATELIMIT_STORAGE_URI": "memory://", "RATELIMIT_ONE_WORKER": True},
+        {"RATELIMIT_STORAGE_URI": "memory://", "RATELIMIT_ENABLED": False},
+    ],
+)
+def test_production_accepts_safe_settings(change):
+    assert create_app("production", {**PRODUCTION, **change}).config["CONFIG_NAME"] == "production"
+
+
+def test_wsgi_refuses_unsafe_environment_in_one_line():
+    """Settings come from PORTAL_* variables as JSON: the refusal sees what they became."""
+    result = run_wsgi(
+        {
+            "PORTAL_CONFIG": "production",
+            "PORTAL_SECRET_KEY": STRONG_SECRET,
+            "PORTAL_DOCUMENT_KEYS": DOCUMENT_KEY,
+            "PORTAL_BASE_URL": "https://wallet.example",
+            "PORTAL_SQLALCHEMY_DATABASE_URI": "sqlite://",
+            "PORTAL_RATELIMIT_ONE_WORKER": "true",
+            "PORTAL_WTF_CSRF_ENABLED": "false",
+        }
+    )
+    assert result.returncode == 3
+    assert result.stderr.strip().splitlines() == [
+        "portal: refusing to start: WTF_CSRF_ENABLED must stay on in production (forms would"
+        " accept forged posts): unset PORTAL_WTF_CSRF_ENABLED"
+    ]
 
 
 def test_production_has_no_default_secret():
@@ -128,6 +186,7 @@ def test_wsgi_exposes_app_in_production_when_configured(tmp_path):
             "PORTAL_DOCUMENT_KEYS": f"{DOCUMENT_KEY},{Fernet.generate_key().decode()}",
             "PORTAL_BASE_URL": "https://wallet.example",
             "PORTAL_SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.sqlite'}",
+            "PORTAL_RATELIMIT_ONE_WORKER": "true",
         }
     )
     assert result.returncode == 0, result.stderr

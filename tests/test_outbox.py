@@ -214,3 +214,10 @@ def test_backoff_grows_exponentially_with_jitter_up_to_the_ceiling():
     samples = {round(retry_delay(3, 30, 3600, rng), 3) for _ in range(20)}
     assert len(samples) > 10, "no jitter"
     assert retry_delay(500, 30, 3600, rng) <= 3600
+
+
+@pytest.mark.parametrize("number", [2**31 - 1, 2**31, 2**63, 10**23])
+@pytest.mark.parametrize("suffix", ["", "/html"])
+def test_dev_mailbox_answers_404_for_a_letter_number_past_any_id(app, number, suffix):
+    response = app.test_client().get(f"/dev/mail/{number}{suffix}")
+    assert response.status_code == 404

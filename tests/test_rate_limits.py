@@ -56,3 +56,37 @@ def test_servers_share_limits_through_redis(sqlite_app, redis_server, storage, e
         first.stop()
         second.stop()
     assert statuses == expected
+
+
+def production_settings(sqlite_url, **extra):
+    import secrets
+
+    from cryptography.fernet import Fernet
+
+    return {
+        "PORTAL_CONFIG": "production",
+        "PORTAL_SECRET_KEY": secrets.token_urlsafe(48),
+        "PORTAL_DOCUMENT_KEYS": Fernet.generate_key().decode(),
+        "PORTAL_BASE_URL": "https://wallet.example",
+        "PORTAL_SQLALCHEMY_DATABASE_URI": sqlite_url,
+        **extra,
+    }
+
+
+def test_production_with_several_workers_refuses_per_worker_counts(sqlite_url):
+    """memory:// under gunicorn -w 4 would let each worker count alone: it does not start."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.postgres import free_port
+    from tests.servers import ROOT
+
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PORTAL_")}
+    env.update(production_settings(sqlite_url))
+    command = [sys.executable, "-m", "gunicorn", "-w", "4", "-b", f"127.0.0.1:{free_port()}"]
+    result = subprocess.run(
+        [*command, "wsgi:app"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0
+    assert "portal: refusing to start: RATELIMIT_STORAGE_URI memory://" in result.stderr

@@ -4,7 +4,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from portal import captcha
 from portal.extensions import db
@@ -470,3 +470,15 @@ def test_change_address_prefills_and_replaces_the_draft_address(client, app):
     assert "/register/sent" in start(client, Person(email="right@example.com")).headers["Location"]
     # The link sent to the mistyped address no longer opens anything.
     assert app.test_client().get(old_link).status_code == 400
+
+
+def test_anonymous_views_of_step_1_add_a_bounded_number_of_captchas(app):
+    for _ in range(200):
+        assert app.test_client().get("/register").status_code == 200
+    with app.app_context():
+        rows = db.session.scalar(select(func.count()).select_from(CaptchaChallenge))
+    assert rows == app.config["CAPTCHA_MAX_PER_CLIENT"]
+    # The page still works for the next visitor, with a challenge it can solve.
+    browser = app.test_client()
+    response = start(browser, Person(email="after-crawl@example.com"))
+    assert response.headers["Location"] == "/register/sent"

@@ -1,7 +1,9 @@
 import logging
 import re
+import secrets
 
 import pytest
+from cryptography.fernet import Fernet
 
 from portal.security import RedactSecretsFilter, is_safe_next
 
@@ -79,7 +81,9 @@ def test_session_cookie_is_secure_in_production(sqlite_url):
     app = create_app(
         "production",
         {
-            "SECRET_KEY": "p" * 48,
+            "SECRET_KEY": secrets.token_urlsafe(48),
+            "DOCUMENT_KEYS": Fernet.generate_key().decode(),
+            "RATELIMIT_ONE_WORKER": True,
             "BASE_URL": "https://wallet.example",
             "SQLALCHEMY_DATABASE_URI": sqlite_url,
         },

@@ -14,10 +14,10 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from portal import auth, metrics
+from portal import auth, counters, metrics
 from portal.extensions import db
-from portal.letters import enqueue_letter, external_url
-from portal.models import Account
+from portal.letters import enqueue_letter, external_url, render_letter
+from portal.models import Account, SignInThrottle
 from portal.models.types import utcnow
 from portal.passwords import hash_secret, verify_answer
 from portal.tokens import TokenExpired, TokenInvalid, make_token, read_token
@@ -42,20 +42,33 @@ def fingerprint(account: Account) -> str:
 
 
 def request_recovery(email: str, language: str) -> None:
-    """Queue the recovery letter if a wallet has this address; say nothing either way."""
+    """Queue the recovery letter if a wallet has this address; say nothing either way.
+
+    Every address costs the same work: the letter is rendered (and thrown away when no
+    wallet may have it), and the address's request row is written and committed."""
     account = db.session.scalar(select(Account).where(Account.email == email))
-    if account is None or locked_until(account) is not None:
-        return
-    token = make_token(PURPOSE, {"a": account.id, "p": fingerprint(account)})
-    enqueue_letter(
+    deliver = account is not None and locked_until(account) is None
+    payload = {"a": account.id, "p": fingerprint(account)} if deliver else {"a": 0, "p": "-" * 16}
+    token = make_token(PURPOSE, payload)
+    letter = render_letter(
         "recover",
-        account.email,
-        account.locale or language,
-        account=account,
+        email,
+        (account.locale if deliver else None) or language,
         recover_url=external_url("account.recover_with_token", token=token),
         valid_minutes=current_app.config["RECOVERY_TOKEN_MAX_AGE"] // 60,
     )
+    request_row = counters.hold(SignInThrottle, key=request_key(email))
+    request_row.last_failure_at = utcnow()
+    if deliver:
+        letter.account_id = account.id
+        db.session.add(letter)
     db.session.commit()
+
+
+def request_key(email: str) -> str:
+    """The row every recovery request for this address writes (kept with the sign-in
+    throttle's, under its own prefix): the commit is the same for any address."""
+    return hashlib.sha256(f"recover-request:{email}".encode()).hexdigest()
 
 
 def account_for_token(token: str) -> Account | LinkProblem:
@@ -81,8 +94,13 @@ def attempts_left(account: Account) -> int:
 
 
 def check_answers(account: Account, answer_1: str, answer_2: str) -> AnswerResult:
-    """Both answers must match; each wrong pair counts, and the fifth locks recovery."""
+    """Both answers must match; each wrong pair counts, and the fifth locks recovery.
+
+    The account's row is held (portal.counters) from before the lock is read until the
+    pair is counted: simultaneous pairs are judged one after the other."""
+    account = counters.hold(Account, create=False, id=account.id)
     if locked_until(account) is not None:
+        db.session.commit()  # releases the row
         return AnswerResult.LOCKED
     right_1 = verify_answer(account.answer_1_hash, answer_1)
     right_2 = verify_answer(account.answer_2_hash, answer_2)

@@ -77,6 +77,7 @@ def login():
         email = lookup_email(form.email.data)
         wait = signin.wait_seconds(email)
         if wait:
+            db.session.commit()  # releases the throttle row
             form.form_errors.append(wait_text(wait))
         else:
             account = signin.authenticate(email, form.password.data)

@@ -9,12 +9,13 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from portal import metrics
+from portal import counters, metrics
 from portal.extensions import db
-from portal.letters import enqueue_letter, external_url
+from portal.letters import external_url, render_letter
 from portal.models import Account, Draft, SignInThrottle
 from portal.models.types import utcnow
 from portal.passwords import hash_secret, hasher, verify_secret
+from portal.tokens import make_token
 
 FREE_FAILURES = 3
 FIRST_DELAY_SECONDS = 5
@@ -27,24 +28,24 @@ def throttle_key(email: str) -> str:
 
 
 def wait_seconds(email: str) -> int:
-    """Seconds before this address may try again (0: now)."""
-    row = db.session.get(SignInThrottle, throttle_key(email))
-    if row is None or row.blocked_until is None:
+    """Seconds before this address may try again (0: now).
+
+    Holds the address's throttle row (portal.counters) until the attempt is judged and
+    committed: simultaneous attempts on one address are judged one after the other."""
+    row = counters.hold(SignInThrottle, key=throttle_key(email))
+    if row.blocked_until is None:
         return 0
     return max(math.ceil((row.blocked_until - utcnow()).total_seconds()), 0)
 
 
 def record_failure(email: str) -> None:
-    key = throttle_key(email)
-    row = db.session.get(SignInThrottle, key) or SignInThrottle(key=key, failures=0)
-    db.session.add(row)
+    row = counters.hold(SignInThrottle, key=throttle_key(email))
     row.failures += 1
     row.last_failure_at = utcnow()
     if row.failures >= FREE_FAILURES:
         delay = min(FIRST_DELAY_SECONDS * 2 ** (row.failures - FREE_FAILURES), MAX_DELAY_SECONDS)
         row.blocked_until = row.last_failure_at + timedelta(seconds=delay)
         metrics.lockout("sign_in")
-    db.session.commit()
 
 
 def clear_failures(email: str) -> None:
@@ -77,8 +78,12 @@ def authenticate(email: str, password: str) -> Account | None:
 
 
 def offer_to_continue(email: str) -> bool:
-    """An unfinished registration for this address gets a letter with a link to go on."""
-    from portal.register.drafts import confirmation_token
+    """An unfinished registration for this address gets a letter with a link to go on.
+
+    Called after a failure was recorded, before its commit: the letter is rendered for
+    any address (and kept only for a draft that may have it), and one commit ends the
+    attempt, so an unfinished registration takes no longer than any other address."""
+    from portal.register.drafts import CONFIRM_PURPOSE, confirmation_token
 
     draft = db.session.scalar(
         select(Draft)
@@ -86,18 +91,24 @@ def offer_to_continue(email: str) -> bool:
         .order_by(Draft.updated_at.desc())
         .limit(1)
     )
-    if draft is None:
-        return False
-    if draft.last_letter_at and utcnow() - draft.last_letter_at < CONTINUE_LETTER_INTERVAL:
-        return True
-    enqueue_letter(
+    recent = (
+        draft is not None
+        and draft.last_letter_at is not None
+        and utcnow() - draft.last_letter_at < CONTINUE_LETTER_INTERVAL
+    )
+    token = (
+        confirmation_token(draft) if draft is not None else make_token(CONFIRM_PURPOSE, {"d": "-"})
+    )
+    letter = render_letter(
         "continue_registration",
-        draft.email,
-        draft.locale,
-        draft=draft,
-        confirm_url=external_url("register.confirm", token=confirmation_token(draft)),
+        email,
+        draft.locale if draft is not None else "en",
+        confirm_url=external_url("register.confirm", token=token),
         valid_hours=current_app.config["CONFIRM_TOKEN_MAX_AGE"] // 3600,
     )
-    draft.last_letter_at = utcnow()
+    if draft is not None and not recent:
+        letter.draft_id = draft.id
+        db.session.add(letter)
+        draft.last_letter_at = utcnow()
     db.session.commit()
-    return True
+    return draft is not None

@@ -70,3 +70,6 @@ class CaptchaChallenge(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     tries: Mapped[int] = mapped_column(Integer, default=0)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Who asked for it (a hash of the client's address): each client holds a bounded
+    # number of live challenges, so crawling step 1 cannot grow this table.
+    client: Mapped[str | None] = mapped_column(String(64), index=True)

@@ -22,6 +22,7 @@ from portal.outbox.locking import WorkerAlreadyRunning, single_worker
 from portal.outbox.transport import open_transport
 from portal.outbox.worker import run_worker, stop_on_signals
 from portal.register.reminders import remind_unconfirmed
+from portal.security import JsonFormatter
 
 outbox = AppGroup("outbox", help="Deliver the letters in the outbox; list and retry stuck ones.")
 log = logging.getLogger("portal.outbox")
@@ -170,7 +171,11 @@ def prepare() -> str:
     """Log to stderr, and say where letters go; refuse a configuration with nowhere."""
     if not any(isinstance(handler, StderrHandler) for handler in log.handlers):
         handler = StderrHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s outbox: %(message)s"))
+        handler.setFormatter(
+            JsonFormatter()
+            if current_app.config.get("LOG_FORMAT") == "json"
+            else logging.Formatter("%(asctime)s outbox: %(message)s")
+        )
         log.addHandler(handler)
         log.setLevel(logging.INFO)
         log.propagate = False

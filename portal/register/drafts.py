@@ -19,7 +19,7 @@ from flask import current_app, session
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from portal import captcha, unsaved
+from portal import captcha, counters, unsaved
 from portal.extensions import db
 from portal.letters import enqueue_letter, external_url
 from portal.models import Account, Draft
@@ -204,9 +204,14 @@ def resend_state(draft: Draft) -> ResendState:
 
 
 def resend(draft: Draft) -> tuple[bool, ResendState]:
-    """Queue the letter again if the cooldown allows; earlier links keep working."""
+    """Queue the letter again if the cooldown allows; earlier links keep working.
+
+    The draft's row is held (portal.counters) from before the cooldown is read until the
+    resend is counted: of simultaneous resends, only those the limits allow queue a letter."""
+    draft = counters.hold(Draft, create=False, id=draft.id)
     state = resend_state(draft)
     if not state.allowed:
+        db.session.commit()  # releases the row
         return False, state
     today = utcnow().date()
     if draft.resends_day != today:

@@ -16,6 +16,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from flask_limiter.util import get_remote_address
 
 from portal import auth, captcha, unsaved
 from portal.extensions import db, limiter
@@ -158,7 +159,7 @@ def shown_challenge_id(current_id: str | None) -> str:
     challenge = captcha.live_challenge(current_id)
     if challenge is not None:
         return challenge.id
-    challenge_id = captcha.new_challenge().id
+    challenge_id = captcha.challenge_for(captcha.client_key(get_remote_address())).id
     db.session.commit()
     return challenge_id
 
@@ -194,7 +195,7 @@ def captcha_audio(challenge_id: str):
 @limiter.limit("30 per minute")
 def captcha_new():
     """For the script that swaps the image without reloading the page."""
-    challenge = captcha.new_challenge()
+    challenge = captcha.challenge_for(captcha.client_key(get_remote_address()))
     db.session.commit()
     return jsonify(
         id=challenge.id,
