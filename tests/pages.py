@@ -168,6 +168,7 @@ def every_page(app, language: str) -> list[Page]:
     stale = signed_long_ago(app, "recover", {"a": 1, "p": "x"}, 2 * 3600)
     mine.get("recovery link expired", f"/recover/{stale}")
     _verification_and_desk(app, mine, tag, language)
+    _payments(app, mine, tag, language)
     mine.get("dev mailbox", "/dev/mail")
     mine.get(
         "a letter in the dev mailbox",
@@ -221,6 +222,63 @@ def _verification_and_desk(app, mine: Visit, tag: str, language: str) -> None:
     mine.get("verification, rejected", VERIFY)
     mine.get("account, verification rejected", "/account")
     mine.pages.extend(desk.pages)
+
+
+# What a shop sends: data on the payment page, not wording of the portal.
+SHOP_NAME, SHOP_ITEM = "Librairie du Parc", "Two books"
+
+
+def _payments(app, visit: Visit, tag: str, language: str) -> None:
+    """The payment password, a shop's payment, and the reset request (a browser of its own)."""
+    from portal.payments import orders
+    from tests import document_files
+    from tests.desk import as_file
+
+    mine = Visit(app, language)
+
+    settings = "/account/payment-password"
+    person = Person(email=f"pay-{tag}@example.com", language=language)
+    reach_refunds(mine.client, app, person)
+    submit(mine.client, "/register/refunds", {})
+    mine.get("payment password, not set", settings)
+    pins = {"payment_password": "111111", "payment_password_confirm": "111111"}
+    mine.keep("payment password, refused", submit(mine.client, settings, pins))
+    pins = {"payment_password": "401937", "payment_password_confirm": "401937"}
+    submit(mine.client, settings, pins)
+    mine.get("payment password, set", settings)
+    mine.keep(
+        "payment password, wrong current",
+        submit(mine.client, settings, {**pins, "current_payment_password": "000001"}),
+    )
+    with app.app_context():
+        _shop, key = orders.add_shop(SHOP_NAME)
+    asked = mine.client.post(
+        "/api/payments",
+        json={
+            "email": person.email,
+            "amount": "1234.50",
+            "currency": "EUR",
+            "description": SHOP_ITEM,
+            "order_reference": f"pages-{tag}",
+        },
+        headers={"Authorization": f"Bearer {key}"},
+    ).get_json()
+    pay = f"/pay/{asked['id']}"
+    mine.get("payment", pay)
+    mine.keep(
+        "payment, wrong password",
+        submit(mine.client, pay, {"payment_password": "000001"}, button="confirm"),
+    )
+    mine.keep(
+        "payment, confirmed",
+        submit(mine.client, pay, {"payment_password": "401937"}, button="confirm"),
+    )
+    mine.get("payment password, forgotten", f"{settings}/forgot")
+    mine.keep("payment password, forgotten, errors", submit(mine.client, f"{settings}/forgot", {}))
+    submit(mine.client, f"{settings}/forgot", {"document": as_file(document_files.jpeg())})
+    mine.get("payment password, reset requested", f"{settings}/forgot")
+    mine.get("payment password, reset link invalid", f"{settings}/reset/forged")
+    visit.pages.extend(mine.pages)
 
 
 def _first_letter_link(visit: Visit) -> str:

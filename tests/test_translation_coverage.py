@@ -18,7 +18,7 @@ from portal.letters import SUBJECTS, enqueue_letter
 from portal.pseudo import CLOSE, OPEN
 from tests.conftest import clear_tables
 from tests.journey import Person
-from tests.pages import every_page, visible_text
+from tests.pages import SHOP_ITEM, SHOP_NAME, every_page, visible_text
 
 BRACKETED = re.compile(re.escape(OPEN) + ".*?" + re.escape(CLOSE), re.S)
 # Text that is data, not wording: what people typed, names of languages in their own
@@ -30,6 +30,8 @@ DATA = sorted(
         "+33 6 12 34 56 78",
         *(language_name(code) for code in [*Config.LANGUAGES, "en-XA"]),
         "Message-ID",
+        SHOP_NAME,
+        SHOP_ITEM,
         *Locale.parse("en").territories.values(),
     },
     key=len,
