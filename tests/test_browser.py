@@ -305,14 +305,39 @@ VERIFICATION_WORDS = {
 
 
 @pytest.mark.parametrize("language", ["en", "ru", "fr"])
+def desk_tab(chromium, live, email: str, locale: str):
+    """A staff member set up from the CLI's link, signed out, then signed in again with a
+    fresh TOTP code: the desk's tab on its queue."""
+    import pyotp
+
+    from tests.staff import STAFF_PASSWORD, add_staff, fresh_code, secret_on
+
+    context = chromium.new_context(locale=locale)
+    page = context.new_page()
+    desk = Visitor(page, live.url)
+    desk.goto(add_staff(live.app, email), "desk setup")
+    secret = secret_on(page.content())
+    page.fill("#password", STAFF_PASSWORD)
+    page.fill("#password_confirm", STAFF_PASSWORD)
+    page.fill("#code", pyotp.TOTP(secret).now())
+    page.click("input[name=submit]")
+    expect(page).to_have_url(re.compile(r"/support$"))
+    page.locator("nav.account-nav button[type=submit]").click()
+    desk.goto("/support/login", "desk sign-in")
+    page.fill("#email", email)
+    page.fill("#password", STAFF_PASSWORD)
+    page.fill("#code", fresh_code(live.app, email, secret))
+    page.click("input[name=submit]")
+    expect(page).to_have_url(re.compile(r"/support$"))
+    desk.check("review queue")
+    return context, page, desk
+
+
 def test_identity_verified_end_to_end(chromium, live, language, tmp_path):
     """A person uploads a passport page, a reviewer signs in with a TOTP code and approves
     it, the person's account says so; axe on every page of both sides."""
-    import pyotp
-
     from tests import document_files
     from tests.journey import open_wallet
-    from tests.staff import STAFF_PASSWORD, add_staff, fresh_code, secret_on
 
     pending, approved = VERIFICATION_WORDS[language]
     person = Person(email=f"verify-{language}@example.com", language=language)
@@ -337,25 +362,9 @@ def test_identity_verified_end_to_end(chromium, live, language, tmp_path):
     expect(page.locator("#verification-status")).to_contain_text(pending)
     visitor.check("verification pending")
 
-    email = f"reviewer-{language}@example.com"
-    desk_context = chromium.new_context(locale=locale)
-    desk_page = desk_context.new_page()
-    desk = Visitor(desk_page, live.url)
-    desk.goto(add_staff(live.app, email), "desk setup")
-    secret = secret_on(desk_page.content())
-    desk_page.fill("#password", STAFF_PASSWORD)
-    desk_page.fill("#password_confirm", STAFF_PASSWORD)
-    desk_page.fill("#code", pyotp.TOTP(secret).now())
-    desk_page.click("input[name=submit]")
-    expect(desk_page).to_have_url(re.compile(r"/support$"))
-    desk_page.locator("nav.account-nav button[type=submit]").click()
-    desk.goto("/support/login", "desk sign-in")
-    desk_page.fill("#email", email)
-    desk_page.fill("#password", STAFF_PASSWORD)
-    desk_page.fill("#code", fresh_code(live.app, email, secret))
-    desk_page.click("input[name=submit]")
-    expect(desk_page).to_have_url(re.compile(r"/support$"))
-    desk.check("review queue")
+    desk_context, desk_page, desk = desk_tab(
+        chromium, live, f"reviewer-{language}@example.com", locale
+    )
     desk_page.locator("table button[type=submit]").first.click()
     expect(desk_page).to_have_url(re.compile(r"/support/requests/\d+$"))
     expect(desk_page.locator("figure.document img")).to_have_js_property("naturalWidth", 640)
@@ -369,4 +378,103 @@ def test_identity_verified_end_to_end(chromium, live, language, tmp_path):
     page.goto(live.url + "/account")
     expect(page.locator("#verification-status")).to_contain_text(approved)
     visitor.check("account page, verified")
+    context.close()
+
+
+PAYMENT_WORDS = {
+    "en": ("€1,234.50", "Payment confirmed"),
+    "ru": ("1\xa0234,50\xa0€", "Платёж подтверждён"),
+    "fr": ("1\u202f234,50\xa0€", "Paiement confirmé"),
+}
+
+
+@pytest.mark.parametrize("language", ["en", "ru", "fr"])
+def test_pay_forget_reset_through_the_desk_and_pay_again(chromium, live, language, tmp_path):
+    """A shop asks for a payment; the person sets a payment password on the way and
+    confirms; forgets it, sends a document, staff approve, the letter's link sets a new
+    one, and a second payment is confirmed with it. Axe on every page."""
+    from portal.i18n import in_language
+    from portal.letters import SUBJECTS
+    from portal.payments import orders
+    from tests import document_files
+    from tests.journey import open_wallet
+
+    amount, confirmed = PAYMENT_WORDS[language]
+    person = Person(email=f"pay-{language}@example.com", language=language)
+    open_wallet(live.app.test_client(), live.app, person)
+    with live.app.app_context():
+        _shop, key = orders.add_shop("Librairie du Parc")
+    shop = live.app.test_client()
+
+    def ask(reference: str) -> str:
+        body = {
+            "email": person.email,
+            "amount": "1234.50",
+            "currency": "EUR",
+            "description": "Deux livres",
+            "order_reference": reference,
+        }
+        answer = shop.post("/api/payments", json=body, headers={"Authorization": f"Bearer {key}"})
+        assert answer.status_code == 201
+        return answer.get_json()["confirmation_url"]
+
+    locale = {"en": "en-GB", "ru": "ru-RU", "fr": "fr-FR"}[language]
+    context = chromium.new_context(locale=locale)
+    page = context.new_page()
+    visitor = Visitor(page, live.url)
+    page.goto(ask("first"))  # signed out: sign in first, then back to the payment
+    expect(page).to_have_url(re.compile(r"/login"))
+    visitor.check("sign-in before paying")
+    page.fill("#email", person.email)
+    page.fill("#password", person.password)
+    page.press("#password", "Enter")
+    expect(page).to_have_url(re.compile(r"/account/payment-password\?next="))
+    visitor.check("set a payment password first")
+    page.fill("#payment_password", "401937")
+    page.fill("#payment_password_confirm", "401937")
+    page.click("input[name=submit]")
+    expect(page).to_have_url(re.compile(r"/pay/"))
+    expect(page.locator("#amount")).to_have_text(amount)
+    visitor.check("payment page")
+    page.fill("#payment_password", "401937")
+    page.click("input[name=confirm]")
+    expect(page.locator("#payment-state-title")).to_have_text(confirmed)
+    visitor.check("payment confirmed")
+
+    visitor.goto("/account/payment-password/forgot", "forgotten payment password")
+    scan = tmp_path / "passport.jpg"
+    scan.write_bytes(document_files.jpeg(640, 480))
+    page.set_input_files("#document", str(scan))
+    page.fill("#note", "Nouveau téléphone")
+    page.click("input[name=submit]")
+    expect(page).to_have_url(re.compile(r"/account/payment-password$"))
+    visitor.check("reset requested")
+
+    desk_context, desk_page, desk = desk_tab(
+        chromium, live, f"pay-reviewer-{language}@example.com", locale
+    )
+    desk_page.locator("table button[type=submit]").first.click()
+    expect(desk_page).to_have_url(re.compile(r"/support/requests/\d+$"))
+    desk.check("reset request page")
+    desk_page.check("input[name=decision][value=approve]")
+    desk_page.locator("form[action$='/decide'] input[name=submit]").click()
+    expect(desk_page).to_have_url(re.compile(r"/support$"))
+    desk_context.close()
+
+    with live.app.app_context(), in_language(language):
+        subject = str(SUBJECTS["payment_reset_approved"])
+    visitor.open_latest_letter(subject)
+    visitor.follow_link_in_letter("/account/payment-password/reset/")
+    expect(page).to_have_url(re.compile(r"/account/payment-password/reset/"))
+    visitor.check("choose a new payment password")
+    page.fill("#payment_password", "583920")
+    page.fill("#payment_password_confirm", "583920")
+    page.click("input[name=submit]")
+    expect(page).to_have_url(re.compile(r"/account/payment-password$"))
+
+    page.goto(ask("second"))
+    page.fill("#payment_password", "583920")
+    page.click("input[name=confirm]")
+    expect(page.locator("#payment-state-title")).to_have_text(confirmed)
+    visitor.check("second payment confirmed")
     context.close()

@@ -300,3 +300,60 @@ def test_the_shop_command_prints_a_key_that_works(app, runner):
     with app.app_context():
         assert orders.shop_for_key(key).name == "Boulangerie"
         assert orders.shop_for_key(key + "x") is None
+
+
+def test_two_servers_share_the_count(app_factory):
+    """Two app instances (two servers) on one database: wrong tries on either add up."""
+    first, second = app_factory(), app_factory()
+    client, person = person_with_wallet(first)
+    set_pin(client)
+    cookie = client.get_cookie("session")
+    other = second.test_client()
+    other.set_cookie("session", cookie.value)  # the same browser, sent to the other server
+    for number in range(5):
+        browser = client if number % 2 == 0 else other
+        submit(
+            browser,
+            SETTINGS,
+            {
+                "current_payment_password": "000001",
+                "payment_password": "583920",
+                "payment_password_confirm": "583920",
+            },
+        )
+    assert record(second, person.email).locked_until is not None
+    assert "Locked until" in text(other.get(SETTINGS))
+    assert len(letters(first, person.email, "payment_password_locked")) == 1
+
+
+def test_a_reset_link_expires_after_a_day(app):
+    from portal.payments import reset
+    from tests.journey import signed_long_ago
+
+    client, person = person_with_wallet(app)
+    set_pin(client)
+    with app.app_context():
+        account = db.session.scalar(select(Account).where(Account.email == person.email))
+        db.session.get(PaymentPassword, account.id).reset_nonce = "n" * 32
+        db.session.commit()
+        payload = {"account": account.id, "nonce": "n" * 32}
+    fresh = signed_long_ago(app, reset.PURPOSE, payload, 60)
+    stale = signed_long_ago(app, reset.PURPOSE, payload, 24 * 3600 + 1)
+    path = f"{SETTINGS}/reset/"
+    assert client.get(path + fresh).status_code == 200
+    assert client.get(path + stale).status_code == 400
+    assert "24" in text(client.get(path + stale))
+
+
+def test_the_desk_shows_the_reset_beside_the_verification_status(app):
+    from tests.desk import staff_at_desk
+
+    client, person = person_with_wallet(app, language="fr")
+    set_pin(client)
+    submit(client, f"{SETTINGS}/forgot", {"document": as_file(files.jpeg())})
+    desk, _secret = staff_at_desk(app)
+    with app.app_context():
+        request_id = db.session.scalar(select(ReviewRequest.id))
+    html = text(desk.get(f"/support/requests/{request_id}"))
+    assert "Payment password reset" in html and "Not started" in html
+    assert "Jean Dupont" in html

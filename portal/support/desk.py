@@ -75,7 +75,16 @@ def person_rows(account: Account) -> list[tuple[str, str]]:
         (_("Phone number"), identity.format_phone(account.phone)),
         (_("E-mail address"), account.email),
         (_("Wallet opened on"), shown_date(account.created_at)),
+        (_("Identity verification"), verification_text(account)),
     ]
+
+
+def verification_text(account: Account) -> str:
+    """The person's verification status, beside any request (a payment-password reset is
+    decided knowing whether the identity was verified)."""
+    from portal.verification.status import status_for
+
+    return status_for(account).text
 
 
 def request_or_404(request_id: int) -> ReviewRequest:
