@@ -59,6 +59,7 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 PERSONAL = {
     "first_name": "Jean",
     "last_name": "Dupont",
+    "birth_date": "1990-05-17",
     "citizenship": "FR",
     "document_type": "passport",
     "document_number": "18AB12345",

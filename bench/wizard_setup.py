@@ -44,6 +44,7 @@ OWASP_ARGON2 = {"time_cost": 2, "memory_cost": 19456, "parallelism": 1}
 PERSONAL = {
     "first_name": "Jean",
     "last_name": "Dupont",
+    "birth_date": "1990-05-17",
     "citizenship": "FR",
     "document_type": "passport",
     "document_number": "18AB12345",
