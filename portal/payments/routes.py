@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_date, format_datetime, ngettext
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 
 from portal import auth
 from portal.extensions import db, limiter
@@ -28,7 +29,7 @@ reset.register()
 
 def tries_key() -> str:
     account = auth.current_account()
-    return f"payment-password:{account.id}" if account else "payment-password:anonymous"
+    return f"payment-password:{account.id}" if account else get_remote_address()
 
 
 def tries_limit() -> str:

@@ -98,7 +98,8 @@ def check(account: Account, pin: str) -> Check:
     ).scalar()
     db.session.commit()
     record = record_of(account)
-    db.session.refresh(record) if record is not None else None
+    if record is not None:
+        db.session.refresh(record)  # the count and lock as the UPDATE left them
     if number is None:
         if not is_set(record):
             return Check(Verdict.NOT_SET)
