@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_limiter.util import get_remote_address
 
 from portal import i18n
+from portal.account.routes import wait_text
 from portal.extensions import db, limiter
 from portal.formkit import lookup_email
 from portal.support import accounts, audit, bp, throttle, totp
@@ -41,14 +41,6 @@ def login_limit() -> str:
 
 def login_address_key() -> str:
     return "support-sign-in:" + throttle.keys(lookup_email(request.form.get("email", "")), None)[0]
-
-
-def wait_text(seconds: int) -> str:
-    return ngettext(
-        "Too many failed attempts. Try again in %(num)d second.",
-        "Too many failed attempts. Try again in %(num)d seconds.",
-        seconds,
-    )
 
 
 @bp.route("/login", methods=["GET", "POST"])
