@@ -11,10 +11,10 @@ from flask_wtf.file import FileField
 from wtforms import PasswordField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from portal.documents import CheckedFile, DocumentRefused, inspect_upload
+from portal.documents import CheckedFile
 from portal.formkit import PortalForm, add_error, mark_required
 from portal.payments.pins import pin_problem
-from portal.verification.forms import chosen
+from portal.verification.forms import checked_upload, chosen
 
 # A phone shows its digit keypad; the field stays masked, and the browser offers no
 # autofill for it.
@@ -93,15 +93,8 @@ class ForgotPaymentPasswordForm(PortalForm):
     def validate(self, extra_validators=None) -> bool:
         """The document judged by its bytes, as on the verification page."""
         valid = super().validate(extra_validators)
-        upload = chosen(self.document)
-        if upload is None:
+        if chosen(self.document) is None:
             add_error(self.document, _("Choose the scan or photo of your document."))
             return False
-        try:
-            self.checked = inspect_upload(
-                upload, max_bytes=current_app.config["VERIFICATION_MAX_BYTES"]
-            )
-        except DocumentRefused as refusal:
-            add_error(self.document, str(refusal.message))
-            return False
-        return valid
+        self.checked = checked_upload(self.document, current_app.config["VERIFICATION_MAX_BYTES"])
+        return valid and self.checked is not None

@@ -20,6 +20,15 @@ def chosen(field) -> FileStorage | None:
     return data if isinstance(data, FileStorage) and data.filename else None
 
 
+def checked_upload(field, max_bytes: int) -> CheckedFile | None:
+    """The file chosen in ``field`` judged by its bytes; a refusal goes next to the field."""
+    try:
+        return inspect_upload(chosen(field), max_bytes=max_bytes)
+    except DocumentRefused as refusal:
+        add_error(field, str(refusal.message))
+        return None
+
+
 class VerificationForm(PortalForm):
     document = FileField(_l("Your identity document"))
     document_back = FileField(_l("The back of the document"))
@@ -39,14 +48,13 @@ class VerificationForm(PortalForm):
             add_error(self.document, _("Choose the scan or photo of your document."))
             valid = False
         for field in (self.document, self.document_back):
-            upload = chosen(field)
-            if upload is None:
+            if chosen(field) is None:
                 continue
-            try:
-                self.checked[field.name] = inspect_upload(upload, max_bytes=limit)
-            except DocumentRefused as refusal:
-                add_error(field, str(refusal.message))
+            checked = checked_upload(field, limit)
+            if checked is None:
                 valid = False
+            else:
+                self.checked[field.name] = checked
         if not valid:
             self.checked = {}
         return valid
