@@ -17,8 +17,8 @@ API::
 ``hold`` returns the ORM instance, refreshed after the lock was taken. Keep the work
 between ``hold`` and the commit short (one password check at most): other requests on
 the same key wait for it. On PostgreSQL the lock is the row's; on SQLite it is the
-database's write lock. Used by the sign-in throttle, the recovery lockout and the
-resend cooldown; the payment password's lock is meant to use it too.
+database's write lock. Used by the sign-in throttle, the recovery lockout, the
+resend cooldown and the payment password's lock.
 """
 
 from __future__ import annotations

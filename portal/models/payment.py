@@ -17,7 +17,7 @@ class PaymentPassword(db.Model):
     """A wallet's six-digit payment password (only its argon2id hash) and its lock.
 
     ``failures`` counts wrong tries in a row in the database, so every server shares
-    the count; it is raised by one atomic UPDATE (``portal.payments.secret``)."""
+    the count; tries are counted under the row's lock (``portal.counters.hold``)."""
 
     __tablename__ = "payment_passwords"
 

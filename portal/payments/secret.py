@@ -1,10 +1,10 @@
 """The payment password: set, change, check, and the lock after wrong tries.
 
-A try is counted *before* it is judged, by one atomic ``UPDATE … RETURNING`` on the
-account's row: N simultaneous tries (from any number of servers) raise the count N
-times, and only those whose number is within the limit are checked against the hash at
-all. The try that reaches the limit and is wrong sets the lock and queues the one
-letter; a right one clears the count.
+Wrong tries are counted with the same mechanism as the sign-in throttle and the
+recovery lockout (portal.counters ``hold``): the record's row is locked before the
+lock and the count are read, so N simultaneous tries are counted N times and judged
+one after the other. The try that reaches the limit sets the lock and queues the one
+letter; the tries after it are refused unjudged; a right one clears the count.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, case, or_, update
 
+from portal import counters
 from portal.extensions import db
 from portal.letters import enqueue_letter, external_url
 from portal.models import Account, PaymentPassword
@@ -78,60 +78,36 @@ def set_payment_password(account: Account, pin: str, *, letter: str) -> None:
 
 
 def check(account: Account, pin: str) -> Check:
-    """Judge ``pin`` against the payment password, counting the try first."""
+    """Judge ``pin`` against the payment password, counting a wrong try before the commit.
+
+    The record's row is held (portal.counters) from before the lock is read until the
+    try is counted: simultaneous tries, from any number of servers, are judged one
+    after the other, each seeing the count the previous one left."""
     limit = current_app.config["PAYMENT_PASSWORD_MAX_FAILURES"]
-    now = utcnow()
-    lock_over = and_(PaymentPassword.locked_until.is_not(None), PaymentPassword.locked_until <= now)
-    number = db.session.execute(
-        update(PaymentPassword)
-        .where(
-            PaymentPassword.account_id == account.id,
-            PaymentPassword.password_hash.is_not(None),
-            or_(PaymentPassword.locked_until.is_(None), PaymentPassword.locked_until <= now),
-        )
-        .values(
-            failures=case((lock_over, 1), else_=PaymentPassword.failures + 1),
-            locked_until=case((lock_over, None), else_=PaymentPassword.locked_until),
-        )
-        .returning(PaymentPassword.failures)
-        .execution_options(synchronize_session=False)
-    ).scalar()
-    db.session.commit()
-    record = record_of(account)
-    if record is not None:
-        db.session.refresh(record)  # the count and lock as the UPDATE left them
-    if number is None:
-        if not is_set(record):
-            return Check(Verdict.NOT_SET)
-        return Check(Verdict.LOCKED, locked_until=locked_until(record))
-    if number > limit:  # tries of the same burst beyond the limit are not judged
-        return Check(Verdict.LOCKED, locked_until=locked_until(record))
+    record = counters.hold(PaymentPassword, create=False, account_id=account.id)
+    if not is_set(record):
+        db.session.commit()  # releases the row
+        return Check(Verdict.NOT_SET)
+    if locked_until(record) is not None:
+        db.session.commit()
+        return Check(Verdict.LOCKED, locked_until=record.locked_until)
+    if record.locked_until is not None:  # a lock that is over starts a fresh count
+        record.locked_until = None
+        record.failures = 0
     if verify_secret(record.password_hash, pin):
-        _set_failures(account, 0)
+        record.failures = 0
+        db.session.commit()
         return Check(Verdict.RIGHT)
-    if number < limit:
-        return Check(Verdict.WRONG, remaining=limit - number)
-    return Check(Verdict.LOCKED, locked_until=_lock(account))
+    record.failures += 1
+    if record.failures < limit:
+        db.session.commit()
+        return Check(Verdict.WRONG, remaining=limit - record.failures)
+    return Check(Verdict.LOCKED, locked_until=_lock(account, record))
 
 
-def _set_failures(account: Account, failures: int) -> None:
-    db.session.execute(
-        update(PaymentPassword)
-        .where(PaymentPassword.account_id == account.id)
-        .values(failures=failures)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-
-
-def _lock(account: Account) -> datetime:
+def _lock(account: Account, record: PaymentPassword) -> datetime:
     until = utcnow() + timedelta(seconds=current_app.config["PAYMENT_PASSWORD_LOCK_SECONDS"])
-    db.session.execute(
-        update(PaymentPassword)
-        .where(PaymentPassword.account_id == account.id)
-        .values(locked_until=until)
-        .execution_options(synchronize_session=False)
-    )
+    record.locked_until = until
     enqueue_letter(
         "payment_password_locked",
         account.email,
