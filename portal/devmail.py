@@ -7,7 +7,7 @@ from flask import Blueprint, abort, current_app, render_template
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.letters import delivery_state
+from portal.letters import delivery_state, resolve_requests
 from portal.models import OutboxMessage
 
 bp = Blueprint("devmail", __name__, url_prefix="/dev/mail")
@@ -24,6 +24,9 @@ def only_with_dev_mailbox():
 
 @bp.get("")
 def inbox():
+    # What the worker would do first: letters requested (recovery, a failed sign-in) are
+    # decided and queued, so the mailbox shows them even with no worker running.
+    resolve_requests()
     letters = db.session.scalars(
         select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(PAGE_SIZE)
     ).all()

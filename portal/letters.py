@@ -1,18 +1,26 @@
 """Letters are rows in the outbox, rendered in the recipient's language when queued,
-in the same transaction as the change that caused them. Delivery is the worker's job."""
+in the same transaction as the change that caused them. Delivery is the worker's job.
+
+A request whose answer must not tell whether an address has a wallet (recovery, a
+failed sign-in) does not look the address up at all: it records a letter request
+(``request_letter``), the same row for any address, and the worker resolves it
+(``resolve_requests``): the kind's resolver, registered with ``@resolver(kind)``,
+decides whether a letter goes and queues it. So both paths cost the same INSERT."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from email.utils import make_msgid
 from urllib.parse import urlsplit
 
 from flask import current_app, render_template
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
+from portal.database import is_postgresql
 from portal.extensions import db
 from portal.i18n import in_language
-from portal.models import Account, Draft, OutboxMessage
+from portal.models import Account, Draft, LetterRequest, OutboxMessage
 from portal.models.outbox import DEAD, SENT
 
 SUBJECTS = {
@@ -68,8 +76,7 @@ def enqueue_letter(
 
 
 def render_letter(kind: str, recipient: str, language: str, **context) -> OutboxMessage:
-    """The letter as a row not yet queued. A request that must take as long whether or
-    not it queues a letter renders one either way (no timing tells who has a wallet)."""
+    """The letter as a row not yet queued."""
     with in_language(language):
         subject = str(SUBJECTS[kind])
         context.update(
@@ -91,6 +98,51 @@ def render_letter(kind: str, recipient: str, language: str, **context) -> Outbox
         message_id=make_msgid(domain=message_domain()),
     )
     return message
+
+
+RESOLVERS: dict[str, Callable[[str, str], None]] = {}
+
+
+def resolver(kind: str):
+    """Register ``function(email, language)``: queues the letter ``kind`` for ``email``
+    if one is due (with ``enqueue_letter``), or does nothing."""
+
+    def register(function):
+        RESOLVERS[kind] = function
+        return function
+
+    return register
+
+
+def request_letter(kind: str, email: str, language: str) -> None:
+    """Record that letter ``kind`` may be due for ``email``; the caller commits."""
+    if kind not in RESOLVERS:
+        raise KeyError(f"no resolver for letter requests of kind {kind!r}")
+    db.session.add(LetterRequest(kind=kind, email=email, locale=language))
+
+
+def resolve_requests(limit: int = 100) -> int:
+    """Resolve up to ``limit`` letter requests, oldest first, and commit; returns how
+    many were taken.
+
+    Each request is taken by deleting its row: of several workers (or a worker and
+    ``flask outbox send``) reading the same request, only the one whose DELETE removed
+    it resolves it, on SQLite as on PostgreSQL (where rows another worker holds are
+    skipped). The letters it queues commit with the deletion, or neither does."""
+    pending = select(
+        LetterRequest.id, LetterRequest.kind, LetterRequest.email, LetterRequest.locale
+    )
+    pending = pending.order_by(LetterRequest.id).limit(limit)
+    if is_postgresql():
+        pending = pending.with_for_update(skip_locked=True)
+    taken = 0
+    for request_id, kind, email, language in db.session.execute(pending).all():
+        gone = db.session.execute(delete(LetterRequest).where(LetterRequest.id == request_id))
+        if gone.rowcount == 1:
+            RESOLVERS[kind](email, language)
+            taken += 1
+    db.session.commit()
+    return taken
 
 
 def latest_letter(draft: Draft) -> OutboxMessage | None:

@@ -11,6 +11,7 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from portal.extensions import db
+from portal.letters import resolve_requests
 from portal.models import OutboxMessage
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -98,7 +99,9 @@ def start(client, person: Person, captcha: str = "TEST7"):
 
 
 def letters(app, recipient: str | None = None, kind: str | None = None) -> list[OutboxMessage]:
+    """The outbox's letters, after the worker's first step (letter requests resolved)."""
     with app.app_context():
+        resolve_requests()
         query = select(OutboxMessage).order_by(OutboxMessage.id)
         if recipient:
             query = query.where(OutboxMessage.recipient == recipient)

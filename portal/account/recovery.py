@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from portal import auth, counters, metrics
 from portal.extensions import db
-from portal.letters import enqueue_letter, external_url, render_letter
-from portal.models import Account, SignInThrottle
+from portal.letters import enqueue_letter, external_url, request_letter, resolver
+from portal.models import Account
 from portal.models.types import utcnow
 from portal.passwords import hash_secret, verify_answer
 from portal.tokens import TokenExpired, TokenInvalid, make_token, read_token
@@ -42,33 +42,31 @@ def fingerprint(account: Account) -> str:
 
 
 def request_recovery(email: str, language: str) -> None:
-    """Queue the recovery letter if a wallet has this address; say nothing either way.
+    """Ask for the recovery letter for ``email``; say nothing either way.
 
-    Every address costs the same work: the letter is rendered (and thrown away when no
-    wallet may have it), and the address's request row is written and committed."""
-    account = db.session.scalar(select(Account).where(Account.email == email))
-    deliver = account is not None and locked_until(account) is None
-    payload = {"a": account.id, "p": fingerprint(account)} if deliver else {"a": 0, "p": "-" * 16}
-    token = make_token(PURPOSE, payload)
-    letter = render_letter(
-        "recover",
-        email,
-        (account.locale if deliver else None) or language,
-        recover_url=external_url("account.recover_with_token", token=token),
-        valid_minutes=current_app.config["RECOVERY_TOKEN_MAX_AGE"] // 60,
-    )
-    request_row = counters.hold(SignInThrottle, key=request_key(email))
-    request_row.last_failure_at = utcnow()
-    if deliver:
-        letter.account_id = account.id
-        db.session.add(letter)
+    The request only records the letter request, the same row for any address; the
+    worker finds the wallet (if any) and sends the letter (``recovery_letter``). So a
+    registered address costs the request no more than an unknown one."""
+    request_letter("recover", email, language)
     db.session.commit()
 
 
-def request_key(email: str) -> str:
-    """The row every recovery request for this address writes (kept with the sign-in
-    throttle's, under its own prefix): the commit is the same for any address."""
-    return hashlib.sha256(f"recover-request:{email}".encode()).hexdigest()
+@resolver("recover")
+def recovery_letter(email: str, language: str) -> None:
+    """The worker's half: a wallet with this address, unless its recovery is locked,
+    gets the letter with a one-time link, in the wallet's language."""
+    account = db.session.scalar(select(Account).where(Account.email == email))
+    if account is None or locked_until(account) is not None:
+        return
+    token = make_token(PURPOSE, {"a": account.id, "p": fingerprint(account)})
+    enqueue_letter(
+        "recover",
+        email,
+        account.locale or language,
+        account=account,
+        recover_url=external_url("account.recover_with_token", token=token),
+        valid_minutes=current_app.config["RECOVERY_TOKEN_MAX_AGE"] // 60,
+    )
 
 
 def account_for_token(token: str) -> Account | LinkProblem:

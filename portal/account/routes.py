@@ -88,7 +88,8 @@ def login():
                 db.session.commit()
                 return redirect(target or url_for("account.overview"))
             signin.record_failure(email)
-            signin.offer_to_continue(email)
+            signin.offer_to_continue(email, i18n.select_language())
+            db.session.commit()  # the failure and the letter request, in one commit
             failed = True
     if request.method == "POST":
         unsaved.keep_in_session("login", form)

@@ -11,11 +11,10 @@ from sqlalchemy import select
 
 from portal import counters, metrics
 from portal.extensions import db
-from portal.letters import external_url, render_letter
+from portal.letters import enqueue_letter, external_url, request_letter, resolver
 from portal.models import Account, Draft, SignInThrottle
 from portal.models.types import utcnow
 from portal.passwords import hash_secret, hasher, verify_secret
-from portal.tokens import make_token
 
 FREE_FAILURES = 3
 FIRST_DELAY_SECONDS = 5
@@ -77,13 +76,19 @@ def authenticate(email: str, password: str) -> Account | None:
     return account
 
 
-def offer_to_continue(email: str) -> bool:
-    """An unfinished registration for this address gets a letter with a link to go on.
+def offer_to_continue(email: str, language: str) -> None:
+    """After a failed sign-in: an unfinished registration for this address may get a
+    letter with a link to go on. Called before the failure's commit; the request only
+    records the letter request, the same row for any address, and the worker decides
+    (``continue_letter``), so an unfinished registration takes no longer than any other."""
+    request_letter("continue_registration", email, language)
 
-    Called after a failure was recorded, before its commit: the letter is rendered for
-    any address (and kept only for a draft that may have it), and one commit ends the
-    attempt, so an unfinished registration takes no longer than any other address."""
-    from portal.register.drafts import CONFIRM_PURPOSE, confirmation_token
+
+@resolver("continue_registration")
+def continue_letter(email: str, language: str) -> None:
+    """The worker's half: the newest unfinished, unexpired draft with this address gets
+    the letter, at most once every CONTINUE_LETTER_INTERVAL."""
+    from portal.register.drafts import confirmation_token
 
     draft = db.session.scalar(
         select(Draft)
@@ -91,24 +96,19 @@ def offer_to_continue(email: str) -> bool:
         .order_by(Draft.updated_at.desc())
         .limit(1)
     )
-    recent = (
-        draft is not None
-        and draft.last_letter_at is not None
+    if draft is None:
+        return
+    if (
+        draft.last_letter_at is not None
         and utcnow() - draft.last_letter_at < CONTINUE_LETTER_INTERVAL
-    )
-    token = (
-        confirmation_token(draft) if draft is not None else make_token(CONFIRM_PURPOSE, {"d": "-"})
-    )
-    letter = render_letter(
+    ):
+        return
+    enqueue_letter(
         "continue_registration",
         email,
-        draft.locale if draft is not None else "en",
-        confirm_url=external_url("register.confirm", token=token),
+        draft.locale or language,
+        draft=draft,
+        confirm_url=external_url("register.confirm", token=confirmation_token(draft)),
         valid_hours=current_app.config["CONFIRM_TOKEN_MAX_AGE"] // 3600,
     )
-    if draft is not None and not recent:
-        letter.draft_id = draft.id
-        db.session.add(letter)
-        draft.last_letter_at = utcnow()
-    db.session.commit()
-    return draft is not None
+    draft.last_letter_at = utcnow()

@@ -3,7 +3,7 @@
 from portal.models.account import Account, AuthSession, SignInThrottle
 from portal.models.document import Document
 from portal.models.draft import CaptchaChallenge, Draft
-from portal.models.outbox import OutboxMessage
+from portal.models.outbox import LetterRequest, OutboxMessage
 from portal.models.payment import Payment, PaymentPassword, Shop
 from portal.models.review import ReviewRequest
 from portal.models.staff import AuditEntry, Staff, StaffSession, StaffThrottle
@@ -15,6 +15,7 @@ __all__ = [
     "CaptchaChallenge",
     "Document",
     "Draft",
+    "LetterRequest",
     "OutboxMessage",
     "Payment",
     "PaymentPassword",

@@ -45,3 +45,18 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LetterRequest(db.Model):
+    """A letter that may be due, recorded by a request that must not tell, by the time
+    it takes, whether the address has a wallet: the request writes this row whatever
+    the address, and the worker decides (portal.letters.resolve_requests) whether a
+    letter goes, renders it and queues it in the outbox."""
+
+    __tablename__ = "letter_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    email: Mapped[str] = mapped_column(String(254))
+    locale: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

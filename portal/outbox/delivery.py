@@ -17,7 +17,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import Connection
 
-from portal import metrics
+from portal import letters, metrics
 from portal.extensions import db
 from portal.models.outbox import DEAD
 from portal.models.types import utcnow
@@ -53,8 +53,10 @@ def never() -> bool:
 
 
 def deliver_due(stop: Callable[[], bool] = never, due_by: datetime | None = None) -> Report:
-    """Reclaim expired leases, then claim and deliver one batch of due letters."""
+    """Resolve letter requests, reclaim expired leases, then claim and deliver one batch
+    of due letters."""
     config = current_app.config
+    letters.resolve_requests(config["OUTBOX_BATCH_SIZE"])
     report = Report(reclaimed=claims.reclaim_expired(config["OUTBOX_MAX_ATTEMPTS"]))
     if report.reclaimed:
         log.warning("reclaimed %d letter(s) whose worker stopped mid-send", report.reclaimed)
@@ -73,8 +75,12 @@ def deliver_due(stop: Callable[[], bool] = never, due_by: datetime | None = None
 def deliver_all_due(stop: Callable[[], bool] = never) -> Report:
     """What ``flask outbox send`` does: batches until nothing that was due is left.
 
-    Letters that fail now are due again only later, so this always ends.
+    Letters that fail now are due again only later, so this always ends. Letter
+    requests made before it began are resolved first, so their letters are due too.
     """
+    batch_size = current_app.config["OUTBOX_BATCH_SIZE"]
+    while not stop() and letters.resolve_requests(batch_size) == batch_size:
+        pass
     started = utcnow()
     total = Report()
     while not stop():
