@@ -16,7 +16,7 @@ APT := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 PO_FILES := $(wildcard translations/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: run test fuzz setup install catalogs db system-deps lint format bench load clean
+.PHONY: run test fuzz setup install catalogs db system-deps lint format bench load screenshots clean
 
 # The outbox worker runs beside the server and stops with it (Ctrl-C reaches both;
 # the trap covers the server stopping on its own, e.g. when the port is taken).
@@ -96,6 +96,10 @@ CONCURRENCY ?= 100
 DURATION ?= 300
 load: setup system-deps
 	$(BIN)/python bench/load.py --concurrency $(CONCURRENCY) --duration $(DURATION)
+
+# The README's pictures of the wizard in each language (docs/screenshots/), from Chromium.
+screenshots: setup system-deps
+	$(BIN)/python -m tests.screenshots docs/screenshots
 
 clean:
 	rm -rf $(VENV) instance $(MO_FILES)

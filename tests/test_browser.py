@@ -11,9 +11,9 @@ import re
 import time
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from tests.browser import CHROMIUM_FLAGS, LiveServer, accessibility_violations, chromium_path
+from tests.browser import LiveServer, accessibility_violations
 from tests.conftest import clear_tables, make_app
 from tests.journey import Person, letters
 
@@ -43,16 +43,6 @@ WORDS = {
     },
 }
 NEW_PASSWORD = "harbour-lamp-violin-58"
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_path(), args=CHROMIUM_FLAGS, headless=True
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
