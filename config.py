@@ -60,6 +60,16 @@ class Config:
 
     BASE_URL = "http://127.0.0.1:5000"
     SUPPORT_EMAIL = "support@wallet.example"
+    # Who runs the portal (the controller under the GDPR, the operator under 152-FZ): named
+    # in every page's footer, the legal pages and the consent on step 4.
+    OPERATOR_NAME = "Wallet Example Ltd"
+    # The operator's privacy notice and terms: files <page>.<language>.md or .html (privacy,
+    # terms; en, ru, fr), English serving a language without its own; a page with neither
+    # shows the default text shipped in templates/legal/. None means "legal" in the instance
+    # folder; a relative path is resolved there too.
+    LEGAL_DIR: str | None = None
+    # Stored with each consent on step 4: change it when the privacy notice changes.
+    PRIVACY_NOTICE_VERSION = "2026-12-01"
 
     MAIL_SERVER = "localhost"
     MAIL_PORT = 25
@@ -68,6 +78,9 @@ class Config:
     MAIL_USERNAME: str | None = None
     MAIL_PASSWORD: str | None = None
     MAIL_DEFAULT_SENDER = "Wallet <no-reply@wallet.example>"
+    # The sender's name as the recipient's inbox shows it, per language; the address (and,
+    # for a language not listed, the name) comes from MAIL_DEFAULT_SENDER.
+    MAIL_SENDER_NAMES = {"en": "Wallet", "ru": "Кошелёк", "fr": "Portefeuille"}
     MAIL_TIMEOUT = 30
     # Lists the outbox at /dev/mail; with MAIL_SERVER empty it is the only delivery.
     DEV_MAILBOX = False

@@ -84,6 +84,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from portal.account import bp as account_bp
     from portal.devmail import bp as devmail_bp
+    from portal.legal import bp as legal_bp
     from portal.main import bp as main_bp
     from portal.payments import bp as payments_bp
     from portal.register import bp as register_bp
@@ -97,6 +98,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(support_bp)
     app.register_blueprint(verification_bp)
     app.register_blueprint(payments_bp)
+    app.register_blueprint(legal_bp)
 
 
 def register_request_hooks(app: Flask) -> None:

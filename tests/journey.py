@@ -140,10 +140,14 @@ def reach_refunds(client, app, person: Person):
     return submit(client, "/register/security", person.security())
 
 
+# Step 4's required consent to the processing of personal data, ticked.
+CONSENT = {"consent_personal_data": "y"}
+
+
 def open_wallet(client, app, person: Person):
     reach_refunds(client, app, person)
     data = {"refund_to_wallet": "y"} if person.refund_to_wallet else {}
-    return submit(client, "/register/refunds", data)
+    return submit(client, "/register/refunds", {**data, **CONSENT})
 
 
 def sign_in(client, email: str, password: str, **extra):

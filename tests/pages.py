@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from portal.extensions import db
 from portal.models import Account, Draft
 from tests.journey import (
+    CONSENT,
     CSRF,
     Person,
     confirmation_path,
@@ -61,6 +62,8 @@ def every_page(app, language: str) -> list[Page]:
     for label, path in (
         ("landing", "/"),
         ("help", "/help/email"),
+        ("privacy notice", "/legal/privacy"),
+        ("terms", "/legal/terms"),
         ("step 1", "/register"),
         ("sign in", "/login"),
         ("recover", "/recover"),
@@ -97,20 +100,26 @@ def every_page(app, language: str) -> list[Page]:
         ),
     )
     visit.keep("step 4", submit(visit.client, "/register/security", person.security()))
+    visit.keep(
+        "step 4, no consent",
+        submit(visit.client, "/register/refunds", {"refund_to_wallet": "y"}),
+    )
     visit.keep("step 3, editing", visit.client.get("/register/security"))
 
     # Another browser opened a wallet for this address meanwhile.
     rival = app.test_client()
     rival.get(f"/?lang={language}")
     open_wallet(rival, app, Person(email=person.email, language=language))
-    visit.keep("step 4, address taken", submit(visit.client, "/register/refunds", {}))
+    visit.keep("step 4, address taken", submit(visit.client, "/register/refunds", CONSENT))
     visit.get("link after the wallet exists", confirmation_path(app, person.email))
 
     # A wallet of this browser's own.
     owner = Person(email=f"owner-{tag}@example.com", language=language)
     mine = Visit(app, language)
     reach_refunds(mine.client, app, owner)
-    mine.keep("account", submit(mine.client, "/register/refunds", {"refund_to_wallet": "y"}))
+    mine.keep(
+        "account", submit(mine.client, "/register/refunds", {"refund_to_wallet": "y", **CONSENT})
+    )
     mine.keep("refunds changed", submit(mine.client, "/account/refunds", {}, page="/account"))
     mine.get("change password", "/account/password")
     mine.keep(
@@ -185,7 +194,7 @@ def _verification_and_desk(app, mine: Visit, tag: str, language: str) -> None:
 
     person = Person(email=f"verify-{tag}@example.com", language=language)
     reach_refunds(mine.client, app, person)
-    submit(mine.client, "/register/refunds", {})
+    submit(mine.client, "/register/refunds", CONSENT)
     mine.get("verification, not started", VERIFY)
     mine.keep("verification, refused", submit(mine.client, VERIFY, {}))
     mine.keep(
@@ -239,7 +248,7 @@ def _payments(app, visit: Visit, tag: str, language: str) -> None:
     settings = "/account/payment-password"
     person = Person(email=f"pay-{tag}@example.com", language=language)
     reach_refunds(mine.client, app, person)
-    submit(mine.client, "/register/refunds", {})
+    submit(mine.client, "/register/refunds", CONSENT)
     mine.get("payment password, not set", settings)
     pins = {"payment_password": "111111", "payment_password_confirm": "111111"}
     mine.keep("payment password, refused", submit(mine.client, settings, pins))

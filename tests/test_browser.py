@@ -189,6 +189,7 @@ def test_the_whole_journey(chromium, live, language, caplog):
     expect(page.locator("#refund_to_wallet")).not_to_be_checked()
     visitor.check("step 4")
     page.check("#refund_to_wallet")
+    page.check("#consent_personal_data")
     page.click("input[name=submit]")
 
     # The wallet is open and the person is signed in.

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import Draft
 from tests.journey import (
+    CONSENT,
     Person,
     confirmation_path,
     open_wallet,
@@ -36,7 +37,7 @@ def test_a_second_browser_holding_the_link_must_sign_in(app):
     laptop.get(confirmation_path(app, person.email))
     submit(laptop, "/register/personal", person.personal())
     submit(laptop, "/register/security", person.security())
-    opened = submit(laptop, "/register/refunds", {"refund_to_wallet": "y"})
+    opened = submit(laptop, "/register/refunds", {"refund_to_wallet": "y", **CONSENT})
     assert opened.headers["Location"] == "/account"
 
     for path in ("/register/refunds", "/register/personal", "/register/security"):

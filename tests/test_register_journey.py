@@ -3,7 +3,7 @@ and letter on the way speaks the language the person chose."""
 
 import pytest
 
-from tests.journey import Person, letters, link_in, start, submit, text
+from tests.journey import CONSENT, Person, letters, link_in, start, submit, text
 
 JOURNEY = {
     "en": {
@@ -66,7 +66,7 @@ def test_the_journey_speaks_one_language(client, app, language):
     page_has(client.get(security.headers["Location"]), expected["security"])
     refunds = submit(client, "/register/security", person.security())
     page_has(client.get(refunds.headers["Location"]), expected["refunds"])
-    account = submit(client, "/register/refunds", {"refund_to_wallet": "y"})
+    account = submit(client, "/register/refunds", {"refund_to_wallet": "y", **CONSENT})
     page_has(client.get(account.headers["Location"]), expected["account"])
 
     [welcome] = letters(app, person.email, "welcome")

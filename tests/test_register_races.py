@@ -17,7 +17,7 @@ def refunds_post(client):
     """Everything a browser needs to send the final form, prepared in advance."""
     html = text(client.get("/register/refunds"))
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
-    return {"csrf_token": token, "submit": "1"}
+    return {"csrf_token": token, "submit": "1", "consent_personal_data": "y"}
 
 
 def at_once(*calls):

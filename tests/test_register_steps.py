@@ -11,6 +11,7 @@ from portal.models import Account, Draft
 from portal.models.types import utcnow
 from portal.passwords import verify_answer, verify_secret
 from tests.journey import (
+    CONSENT,
     Person,
     confirmation_path,
     letters,
@@ -50,7 +51,7 @@ def test_another_device_finishes_what_the_first_started(app):
     assert laptop.get("/register/personal").status_code == 200
     assert laptop.get("/register/refunds").headers["Location"] == "/register/security"
     submit(laptop, "/register/security", person.security())
-    assert submit(laptop, "/register/refunds", {}).headers["Location"] == "/account"
+    assert submit(laptop, "/register/refunds", CONSENT).headers["Location"] == "/account"
 
 
 @pytest.mark.parametrize(
@@ -507,7 +508,7 @@ def test_the_person_is_signed_in_with_a_fresh_session(client, app):
     reach_refunds(client, app, person)
     with client.session_transaction() as session:
         before = dict(session)
-    submit(client, "/register/refunds", {})
+    submit(client, "/register/refunds", CONSENT)
     with client.session_transaction() as session:
         after = dict(session)
     assert "draft" not in after and "auth" in after
@@ -534,8 +535,9 @@ def test_submitting_twice_opens_one_wallet(client, app):
     same_browser = app.test_client()
     for cookie in client._cookies.values():
         same_browser.set_cookie(cookie.key, cookie.value)
-    first = client.post("/register/refunds", data={"csrf_token": token, "submit": "1"})
-    second = same_browser.post("/register/refunds", data={"csrf_token": token, "submit": "1"})
+    form = {"csrf_token": token, "submit": "1", **CONSENT}
+    first = client.post("/register/refunds", data=form)
+    second = same_browser.post("/register/refunds", data=form)
     assert first.headers["Location"] == "/account"
     assert second.headers["Location"] == "/account"
     assert "Jean Dupont" in text(same_browser.get("/account"))

@@ -35,6 +35,11 @@ class Account(db.Model):
     question_2: Mapped[str] = mapped_column(String(40))
     answer_2_hash: Mapped[str] = mapped_column(String(255))
     refund_to_wallet: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The consent to the processing of personal data given on step 4: when, and to which
+    # version of the privacy notice (PRIVACY_NOTICE_VERSION). Wallets opened before step 4
+    # asked for it have none.
+    consented_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    privacy_notice_version: Mapped[str | None] = mapped_column(String(40))
     locale: Mapped[str] = mapped_column(String(10), default="en")
     verification_status: Mapped[str] = mapped_column(String(20), default="unverified")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

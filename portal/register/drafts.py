@@ -338,13 +338,19 @@ def save_refund_choice(draft: Draft, refund_to_wallet: bool) -> None:
 # Opening the wallet ---------------------------------------------------------------
 
 
-def open_wallet(draft: Draft, refund_to_wallet: bool) -> Account:
+def open_wallet(draft: Draft, refund_to_wallet: bool, *, consented: bool) -> Account:
     """Turn the draft into an account, atomically, exactly once.
+
+    Only with the person's consent to the processing of their personal data, which is
+    recorded with the account: when it was given, and to which version of the privacy
+    notice (GDPR art. 7(1) and 152-FZ art. 9 ask the operator to be able to prove it).
 
     The conditional update lets only one request claim the draft; the unique address
     lets only one draft open a wallet for an address. The draft's personal data is
     erased in the same transaction, and the welcome letter is queued with it.
     """
+    if not consented:
+        raise ValueError("a wallet opens only with consent to the processing of personal data")
     claimed = db.session.execute(
         update(Draft)
         .where(Draft.id == draft.id, Draft.completed_at.is_(None))
@@ -364,6 +370,8 @@ def open_wallet(draft: Draft, refund_to_wallet: bool) -> Account:
         question_2=draft.question_2,
         answer_2_hash=draft.answer_2_hash,
         refund_to_wallet=refund_to_wallet,
+        consented_at=utcnow(),
+        privacy_notice_version=str(current_app.config["PRIVACY_NOTICE_VERSION"]),
         locale=draft.locale,
         **{name: personal.get(name, "") for name in PERSONAL_FIELDS if name != "birth_date"},
         birth_date=parse_iso_date(personal.get("birth_date")),

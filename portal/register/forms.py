@@ -187,7 +187,23 @@ class SecurityForm(SecurityQuestionFields, PortalForm):
         return valid and password_ok and questions_ok  # every message at once
 
 
+CONSENT_REQUIRED = _l("Tick this box to give your consent: without it we cannot open a wallet.")
+
+
 class RefundsForm(PortalForm):
     refund_to_wallet = BooleanField(_l("Credit my refunds to the wallet"))
+    # The label names the operator (152-FZ: consent is given to a named operator, for a
+    # stated purpose); set in __init__, where the configuration is known.
+    consent_personal_data = BooleanField(
+        validators=[DataRequired(message=CONSENT_REQUIRED)],
+    )
     submit = SubmitField(_l("Open my wallet"))
     back = SubmitField(_lp("button", "Back"))
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.consent_personal_data.label.text = _(
+            "I consent to %(operator)s processing my personal data in order to open and run"
+            " my wallet, as described in the privacy notice.",
+            operator=current_app.config["OPERATOR_NAME"],
+        )

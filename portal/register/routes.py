@@ -374,7 +374,9 @@ def refunds(draft):
     address_taken = False
     if form.validate_on_submit():
         try:
-            account = drafts.open_wallet(draft, form.refund_to_wallet.data)
+            account = drafts.open_wallet(
+                draft, form.refund_to_wallet.data, consented=form.consent_personal_data.data
+            )
         except drafts.AlreadyOpened:
             return already_opened(draft)
         except drafts.AddressTaken:
