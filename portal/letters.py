@@ -10,7 +10,7 @@ decides whether a letter goes and queues it. So both paths cost the same INSERT.
 from __future__ import annotations
 
 from collections.abc import Callable
-from email.utils import make_msgid
+from email.utils import make_msgid, parseaddr
 from urllib.parse import urlsplit
 
 from flask import current_app, render_template
@@ -50,6 +50,17 @@ def external_url(endpoint: str, **values) -> str:
         base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https"
     )
     return adapter.build(endpoint, values, force_external=True)
+
+
+def sender(language: str) -> tuple[str, str]:
+    """The letters' sender as the inbox shows it: the display name in the recipient's
+    language (``MAIL_SENDER_NAMES``), the address of ``MAIL_DEFAULT_SENDER`` (whose own
+    name serves a language without one)."""
+    config = current_app.config
+    default_name, address = parseaddr(str(config["MAIL_DEFAULT_SENDER"]))
+    names = config.get("MAIL_SENDER_NAMES") or {}
+    name = names.get(language) or names.get(language.split("-")[0]) or default_name
+    return str(name), address
 
 
 def message_domain() -> str:

@@ -3,6 +3,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal.extensions import db, limiter
+from portal.i18n import select_language
+from portal.letters import sender
 from portal.main import bp
 
 
@@ -13,8 +15,13 @@ def index():
 
 @bp.get("/help/email")
 def help_email():
+    # The sender as the reader's inbox shows it, in the language of this page.
+    name, address = sender(select_language())
     return render_template(
-        "main/help_email.html", support_email=current_app.config["SUPPORT_EMAIL"]
+        "main/help_email.html",
+        support_email=current_app.config["SUPPORT_EMAIL"],
+        sender_name=name,
+        sender_address=address,
     )
 
 

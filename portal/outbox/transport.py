@@ -12,6 +12,7 @@ import smtplib
 from flask import Flask
 from flask_mail import BadHeaderError, Connection, Message
 
+from portal.letters import sender
 from portal.outbox.claims import Letter
 
 
@@ -130,6 +131,10 @@ def build_message(letter: Letter) -> Message:
             "Auto-Submitted": "auto-generated",
         },
     )
+    # A (name, address) pair, set after the constructor that would join it into one
+    # string for Flask-Mail to split again (a comma in the name would break it): the
+    # name is then encoded once (RFC 2047) however it is written.
+    message.sender = sender(letter.locale)
     # Set when the row was queued, so a re-send can be recognised downstream.
     message.msgId = letter.message_id
     return message
