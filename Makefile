@@ -20,9 +20,12 @@ MO_FILES := $(PO_FILES:.po=.mo)
 
 # The outbox worker runs beside the server and stops with it (Ctrl-C reaches both;
 # the trap covers the server stopping on its own, e.g. when the port is taken).
+# PORT reaches both processes: in development the letters' links (BASE_URL) follow it,
+# unless PORTAL_BASE_URL says otherwise.
 run: setup
 	@echo "Serving the portal at http://127.0.0.1:$(PORT) (letters: http://127.0.0.1:$(PORT)/dev/mail)"
-	@$(FLASK) outbox worker & worker=$$!; \
+	@export PORT=$(PORT); \
+	$(FLASK) outbox worker & worker=$$!; \
 	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' INT TERM EXIT; \
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 

@@ -194,6 +194,16 @@ class DevelopmentConfig(Config):
     DOCUMENT_KEYS = [derived_document_key(SECRET_KEY)]
 
 
+def development_base_url(port: str | None) -> str | None:
+    """Development's BASE_URL on the port ``make run PORT=…`` serves, so the letters'
+    links open the portal that sent them; None without a port."""
+    if not port:
+        return None
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"PORT must be a port number (1-65535), not {port!r}")
+    return f"http://127.0.0.1:{int(port)}"
+
+
 class TestingConfig(Config):
     TESTING = True
     SECRET_KEY = "testing-only-secret-key"

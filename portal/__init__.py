@@ -42,6 +42,11 @@ def load_configuration(app: Flask, name: str | None, overrides: Mapping[str, Any
         raise ConfigError(f"PORTAL_CONFIG must be one of {', '.join(portal_config.CONFIGS)}")
     app.config.from_object(portal_config.CONFIGS[name])
     app.config["CONFIG_NAME"] = name
+    if name == "development":
+        # The port `make run` serves on (an explicit PORTAL_BASE_URL still wins below).
+        base_url = portal_config.development_base_url(os.environ.get("PORT"))
+        if base_url:
+            app.config["BASE_URL"] = base_url
     app.config.from_prefixed_env("PORTAL")
     if overrides:
         app.config.update(overrides)
