@@ -40,6 +40,10 @@ def test_step_4_without_consent_says_why_next_to_the_box_and_keeps_the_choice(
     consent = checkbox(html, "consent_personal_data")
     assert "consent_personal_data-error" in consent and 'aria-invalid="true"' in consent
     assert "checked" not in consent
+    # The summary at the top names the box in a few words and leads to it.
+    with app.test_request_context(), in_language(language):
+        short = gettext("Consent to the processing of personal data")
+    assert f'<a href="#consent_personal_data">{short}: {message}</a>' in html
     # The refund choice made on the same submit is still ticked.
     assert "checked" in checkbox(html, "refund_to_wallet")
     with app.app_context():
@@ -138,6 +142,17 @@ def test_default_text_in_each_language(sqlite_app, language, page, title):
     assert f"<h1>{heading}</h1>" in html
     assert re.search(rf"<title>{re.escape(heading)} · ", html)
     assert "Wallet Example Ltd" in html
+
+
+def test_legal_pages_link_the_support_address_and_mark_themselves_in_the_footer(sqlite_app):
+    client = sqlite_app.test_client()
+    for page, other in (("privacy", "terms"), ("terms", "privacy")):
+        html = text(client.get(f"/legal/{page}"))
+        article = re.search(r"<article.*?</article>", html, re.S).group(0)
+        assert '<a href="mailto:support@wallet.example">support@wallet.example</a>' in article
+        footer = re.search(r"<footer.*?</footer>", html, re.S).group(0)
+        assert f'<a href="/legal/{page}" aria-current="page">' in footer
+        assert f'<a href="/legal/{other}">' in footer
 
 
 def test_the_privacy_notice_shows_its_version(app_factory):

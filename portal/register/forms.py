@@ -207,3 +207,5 @@ class RefundsForm(PortalForm):
             " my wallet, as described in the privacy notice.",
             operator=current_app.config["OPERATOR_NAME"],
         )
+        # The error summary names the box in a few words, not the whole statement.
+        self.consent_personal_data.summary_label = _("Consent to the processing of personal data")
