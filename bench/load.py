@@ -372,7 +372,8 @@ class Person:
                   **SECURITY)  # fmt: skip
         html = self.page("/register/refunds")
         self.call("POST /register/refunds", "POST", "/register/refunds", 302, "/account",
-                  csrf_token=token(html, CSRF), refund_to_wallet="y", submit="1")  # fmt: skip
+                  csrf_token=token(html, CSRF), refund_to_wallet="y", consent_personal_data="y",
+                  submit="1")  # fmt: skip
         html = self.page("/account")
         self.call("POST /logout", "POST", "/logout", 302, "/", csrf_token=token(html, CSRF))
         html = self.page("/login")

@@ -272,6 +272,7 @@ def test_the_wizard_without_javascript(chromium, live):
     page.click("input[name=submit]")
     fill_security(page, person)
     page.click("input[name=submit]")
+    page.check("#consent_personal_data")
     page.click("input[name=submit]")
     expect(page).to_have_url(re.compile(r"/account$"))
     context.close()
