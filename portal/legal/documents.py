@@ -36,7 +36,8 @@ def operator_text(page: str, language: str) -> LegalText | None:
         for extension in ("md", "html"):
             path = os.path.join(folder, f"{page}.{candidate}.{extension}")
             if os.path.isfile(path):
-                with open(path, encoding="utf-8") as file:
+                # A stray byte shows as U+FFFD rather than taking the page down.
+                with open(path, encoding="utf-8", errors="replace") as file:
                     source = file.read()
                 html = render_markdown(source) if extension == "md" else source
                 return LegalText(Markup(html), candidate)
