@@ -194,6 +194,24 @@ class DevelopmentConfig(Config):
     DOCUMENT_KEYS = [derived_document_key(SECRET_KEY)]
 
 
+def check_operator(config) -> None:
+    """The names people read on every page and letter: a missing one would show as blank
+    (or break every letter), so the start stops with the reason instead."""
+    if not str(config.get("OPERATOR_NAME") or "").strip():
+        raise ConfigError(
+            "OPERATOR_NAME must be the operator's legal name: set PORTAL_OPERATOR_NAME"
+        )
+    names = config.get("MAIL_SENDER_NAMES") or {}
+    if not isinstance(names, dict) or not all(
+        isinstance(key, str) and isinstance(value, str) and value.strip()
+        for key, value in names.items()
+    ):
+        raise ConfigError(
+            'MAIL_SENDER_NAMES must map languages to names: PORTAL_MAIL_SENDER_NAMES=\'{"en":'
+            ' "Wallet", "fr": "Portefeuille"}\''
+        )
+
+
 def development_base_url(port: str | None) -> str | None:
     """Development's BASE_URL on the port ``make run PORT=…`` serves, so the letters'
     links open the portal that sent them; None without a port."""

@@ -65,6 +65,7 @@ def load_configuration(app: Flask, name: str | None, overrides: Mapping[str, Any
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(ROOT / "translations"))
     if app.config.get("LOG_FORMAT", "text") not in ("text", "json"):
         raise ConfigError('LOG_FORMAT must be "text" or "json"')
+    portal_config.check_operator(app.config)
     if name == "production":
         portal_config.check_production(app.config)
 

@@ -75,3 +75,32 @@ def test_the_help_page_shows_the_sender_as_the_inbox_does(sqlite_app, language):
     assert '<span class="sender__address">no-reply@wallet.example</span>' in sentence
     # Never the raw header form.
     assert SENDER not in html and "&lt;no-reply@wallet.example&gt;" not in html
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("MAIL_SENDER_NAMES", "Wallet"),
+        ("MAIL_SENDER_NAMES", {"ru": ""}),
+        ("MAIL_SENDER_NAMES", {"fr": 3}),
+        ("OPERATOR_NAME", ""),
+        ("OPERATOR_NAME", "   "),
+    ],
+)
+def test_names_that_would_show_blank_or_break_letters_stop_the_start(key, value):
+    from portal import ConfigError, create_app
+
+    with pytest.raises(ConfigError, match=key):
+        create_app("testing", {key: value})
+
+
+def test_sender_names_from_the_environment_are_json(monkeypatch):
+    from portal import create_app
+
+    monkeypatch.setenv("PORTAL_MAIL_SENDER_NAMES", '{"ru": "Кошелёк Acme"}')
+    app = create_app("testing")
+    with app.app_context():
+        from portal.letters import sender
+
+        assert sender("ru") == ("Кошелёк Acme", "no-reply@wallet.example")
+        assert sender("fr") == ("Wallet", "no-reply@wallet.example")
