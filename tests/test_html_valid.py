@@ -77,6 +77,20 @@ def test_every_page_is_valid_html(pages_folder):
     assert not errors, f"{len(errors)} HTML errors:\n" + "\n".join(map(describe, errors))
 
 
+# <time datetime>: a day, or a moment to the second with its offset (no microseconds).
+MACHINE_TIME = re.compile(r"\d{4}-\d\d-\d\d(?:T\d\d:\d\d:\d\d(?:Z|[+-]\d\d:\d\d))?")
+
+
+def test_every_time_element_is_to_the_second(pages_folder):
+    folder, _count = pages_folder
+    values = []
+    for path in sorted(folder.glob("*.html")):
+        for value in re.findall(r'<time\b[^>]*\bdatetime="([^"]*)"', path.read_text()):
+            values.append(value)
+            assert MACHINE_TIME.fullmatch(value), f"{path.name}: {value}"
+    assert any("T" in value for value in values), "no moment on any page"
+
+
 def test_the_checker_finds_an_error(tmp_path):
     # The check above could pass on a checker that says nothing: this one must speak.
     (tmp_path / "bad.html").write_text(
