@@ -19,8 +19,11 @@
   } catch (error) {
     zone = "";
   }
-  if (zone && document.cookie.split("; ").indexOf("tz=" + encodeURIComponent(zone)) === -1) {
-    document.cookie = "tz=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; samesite=lax" +
+  if (!/^[A-Za-z0-9_+\-\/]{1,64}$/.test(zone)) {
+    zone = "";  // not an IANA name: the server would ignore it
+  }
+  if (zone && document.cookie.split("; ").indexOf("tz=" + zone) === -1) {
+    document.cookie = "tz=" + zone + "; path=/; max-age=31536000; samesite=lax" +
       (location.protocol === "https:" ? "; secure" : "");
   }
   var formatter = null;
