@@ -19,7 +19,7 @@ VNU_JAR := node_modules/vnu-jar/build/dist/vnu.jar
 PO_FILES := $(wildcard translations/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: run test fuzz setup install catalogs db system-deps lint format bench load clean
+.PHONY: run test fuzz setup install catalogs db system-deps debian-deps lint format bench load clean
 
 # The outbox worker runs beside the server and stops with it (Ctrl-C reaches both;
 # the trap covers the server stopping on its own, e.g. when the port is taken).
@@ -58,7 +58,9 @@ translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $
 db: install
 	$(FLASK) db upgrade
 
-system-deps:
+system-deps: debian-deps $(VNU_JAR)
+
+debian-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v msgfmt >/dev/null 2>&1 || missing="$$missing gettext"; \
@@ -73,11 +75,10 @@ system-deps:
 		echo "Installing from Debian:$$missing"; \
 		$(APT) update -qq && $(APT) install -y -qq --no-install-recommends $$missing; \
 	fi
-	@$(MAKE) --no-print-directory $(VNU_JAR)
 
 # The Nu HTML checker, exactly the version of package-lock.json, into node_modules/
 # (its install script, which would fetch a Java of its own, is not run: Debian's is used).
-$(VNU_JAR): package.json package-lock.json
+$(VNU_JAR): package.json package-lock.json | debian-deps
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 

@@ -39,7 +39,10 @@ def vnu_errors(folder: Path) -> list[dict]:
         check=False,
     )
     # vnu writes its JSON report to stderr and exits 1 when it found errors.
-    report = json.loads(done.stderr or "{}")
+    try:
+        report = json.loads(done.stderr)
+    except json.JSONDecodeError:
+        pytest.fail(f"the checker did not run (exit {done.returncode}): {done.stderr[:2000]}")
     return [message for message in report.get("messages", []) if message.get("type") != "info"]
 
 
