@@ -152,3 +152,28 @@ def test_letters_use_the_default_zone_whatever_the_browser_said(sqlite_app):
     assert "до 3 декабря 2026\u202fг. в 14:05\u00a0UTC:" in letters["ru"].body_text
     assert "jusqu’au 3 décembre 2026 à 14:05\u00a0UTC\u00a0:" in letters["fr"].body_text
     assert "jusqu’au 3 décembre 2026 à 14:05\u00a0UTC\u00a0:" in plain(letters["fr"].body_html)
+
+
+def test_every_date_goes_through_the_one_helper():
+    """No template or view formats a date by itself (Flask-Babel's filters, isoformat,
+    strftime): each would read in American English, or in UTC, or with microseconds."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    own = re.compile(r"\|\s*(?:dateformat|datetimeformat|timeformat)\b|\.isoformat\(|strftime\(")
+    found = [
+        f"{path.relative_to(root)}:{number}"
+        for path in sorted((root / "templates").rglob("*"))
+        if path.is_file()
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if own.search(line)
+    ]
+    views = re.compile(r"\bformat_(?:date|datetime|time)\(")
+    found += [
+        f"{path.relative_to(root)}:{number}"
+        for path in sorted((root / "portal").rglob("*.py"))
+        if path.name != "moments.py"
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if views.search(line)
+    ]
+    assert found == []
