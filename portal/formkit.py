@@ -78,8 +78,8 @@ class PortalForm(FlaskForm):
         super().__init__(*args, **kwargs)
         for name in reversed(self.page_order):
             self._fields.move_to_end(name, last=False)
-        for field in self._fields.values():
-            if self.id_prefix:
+        if self.id_prefix:
+            for field in self._fields.values():
                 field.id = field.label.field_id = f"{self.id_prefix}-{field.id}"
         if "csrf_token" in self._fields:
             # A hidden field has no label to point at it: without an id, several forms

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, tzinfo
-from functools import cache
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
@@ -36,7 +36,8 @@ ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\-]+){0,2}")
 FORMAT_LOCALES = {"en": "en_GB"}
 
 
-@cache
+# Bounded: the names come from a cookie, anyone can send a new one with every request.
+@lru_cache(maxsize=1024)
 def zone(name: str) -> ZoneInfo | None:
     """The zone of an IANA name, or None for anything that is not one."""
     if not isinstance(name, str) or len(name) > 64 or not ZONE_NAME.fullmatch(name):
