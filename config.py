@@ -39,6 +39,9 @@ class Config:
     LANGUAGES = ["en", "ru", "fr"]
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"
+    # The IANA zone of times shown when the browser has not told its own (the tz cookie),
+    # and of every time in a letter.
+    DEFAULT_TIMEZONE = "UTC"
     # A pseudo-locale (?lang=en-XA) that shows which text skipped the catalogs.
     PSEUDO_LOCALE_ENABLED = False
     WTF_I18N_ENABLED = True

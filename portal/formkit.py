@@ -60,12 +60,17 @@ class PortalForm(FlaskForm):
 
     ``not_kept``: text fields holding a secret (passwords, files and buttons never are kept).
 
+    ``id_prefix``: see below; the CSRF token has no id at all.
+
     ``page_order``: the fields the page shows first, when they are not first in the class
     (fields mixed in or inherited come first there). The error summary lists errors in
     field order, so it then reads in the order of the page.
     """
 
     page_order: tuple[str, ...] = ()
+    # Put before every field's id (not its name, which is the contract): a form sharing a
+    # page with another one keeps its ids apart ("language-submit" beside "submit").
+    id_prefix: str = ""
     # Text fields that hold a secret: never kept to be shown again (portal.unsaved).
     not_kept: tuple[str, ...] = ()
 
@@ -73,6 +78,13 @@ class PortalForm(FlaskForm):
         super().__init__(*args, **kwargs)
         for name in reversed(self.page_order):
             self._fields.move_to_end(name, last=False)
+        if self.id_prefix:
+            for field in self._fields.values():
+                field.id = field.label.field_id = f"{self.id_prefix}-{field.id}"
+        if "csrf_token" in self._fields:
+            # A hidden field has no label to point at it: without an id, several forms
+            # (or one form repeated down a list) on a page never share one.
+            self._fields["csrf_token"].id = False
 
     class Meta(FlaskForm.Meta):
         def get_translations(self, form):

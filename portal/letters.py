@@ -22,6 +22,7 @@ from portal.extensions import db
 from portal.i18n import in_language
 from portal.models import Account, Draft, LetterRequest, OutboxMessage
 from portal.models.outbox import DEAD, SENT
+from portal.moments import letter_zone
 
 SUBJECTS = {
     "confirm": _l("Confirm your e-mail address to open your wallet"),
@@ -88,7 +89,7 @@ def enqueue_letter(
 
 def render_letter(kind: str, recipient: str, language: str, **context) -> OutboxMessage:
     """The letter as a row not yet queued."""
-    with in_language(language):
+    with in_language(language), letter_zone():
         subject = str(SUBJECTS[kind])
         context.update(
             subject=subject,

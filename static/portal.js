@@ -10,13 +10,38 @@
     summary.focus();
   }
 
-  // Times are written in UTC by the server; show them in the reader's own time zone.
-  var formatter = new Intl.DateTimeFormat(lang, { dateStyle: "short", timeStyle: "short" });
+  // Times: the server writes them in the zone the tz cookie names (else its default zone,
+  // named). Tell it this browser's zone for the next pages, and rewrite the times of this
+  // one that were written in another zone, as the server would have: "2 December 2026 at 12:40".
+  var zone = "";
+  try {
+    zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+  } catch (error) {
+    zone = "";
+  }
+  if (!/^[A-Za-z0-9_+\-\/]{1,64}$/.test(zone)) {
+    zone = "";  // not an IANA name: the server would ignore it
+  }
+  if (zone && document.cookie.split("; ").indexOf("tz=" + zone) === -1) {
+    document.cookie = "tz=" + zone + "; path=/; max-age=31536000; samesite=lax" +
+      (location.protocol === "https:" ? "; secure" : "");
+  }
+  var formatter = null;
+  try {
+    formatter = new Intl.DateTimeFormat(lang === "en" ? "en-GB" : lang,
+      { dateStyle: "long", timeStyle: "short", timeZone: zone || undefined });
+  } catch (error) {
+    formatter = null;
+  }
   var localizeTimes = function (root) {
+    if (!formatter || !zone) {
+      return;
+    }
     root.querySelectorAll("time[data-local-time]").forEach(function (element) {
       var moment = new Date(element.getAttribute("datetime"));
-      if (!isNaN(moment.getTime())) {
+      if (element.getAttribute("data-local-time") !== zone && !isNaN(moment.getTime())) {
         element.textContent = formatter.format(moment);
+        element.setAttribute("data-local-time", zone);
       }
     });
   };

@@ -24,6 +24,7 @@ from tests.journey import (
     submit,
     text,
 )
+from tests.pages import visible_text
 
 
 def test_step_one_shows_the_captcha_with_its_alternatives(client):
@@ -373,11 +374,16 @@ def test_sent_page_tells_what_happened_and_what_to_do(client, language, phrases)
     start(client, Person(email="anna@example.ru", language=language))
     html = text(client.get("/register/sent"))
     assert "anna@example.ru" in html
-    assert '<time datetime="' in html
+    # Not sent yet: a sentence, no time and no outbox word ("queued").
+    assert SENDING[language] in html
+    assert not any("queue" in chunk.lower() for chunk in visible_text(html))
     assert 'href="/help/email"' in html
     assert 'href="/register"' in html
     for phrase in phrases:
         assert phrase in html
+
+
+SENDING = {"en": "We are sending it.", "ru": "Мы отправляем письмо.", "fr": "Nous l’envoyons."}
 
 
 @pytest.mark.parametrize(

@@ -36,6 +36,7 @@ class RefundChoiceForm(PortalForm):
 
 
 class LanguageForm(PortalForm):
+    id_prefix = "language"
     locale = ChoiceField(
         _l("Language for pages and letters"),
         invalid_message=_l("Choose a language from the list."),

@@ -14,10 +14,12 @@ NOTE_MAX = 2000
 
 
 class ClaimForm(PortalForm):
+    id_prefix = "claim"
     submit = SubmitField(_l("Claim"))
 
 
 class ReleaseForm(PortalForm):
+    id_prefix = "release"
     submit = SubmitField(_l("Give back to the queue"))
 
 
