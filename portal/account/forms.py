@@ -18,7 +18,7 @@ from portal.formkit import (
 
 class LoginForm(PortalForm):
     email = StringField(
-        _l("E-mail address"), validators=[DataRequired(message=_l("Enter your e-mail address."))]
+        _l("Email address"), validators=[DataRequired(message=_l("Enter your email address."))]
     )
     password = PasswordField(
         _l("Password"), validators=[DataRequired(message=_l("Enter your password."))]
@@ -37,7 +37,7 @@ class RefundChoiceForm(PortalForm):
 
 class LanguageForm(PortalForm):
     locale = ChoiceField(
-        _l("Language for pages and letters"),
+        _l("Language for pages and emails"),
         invalid_message=_l("Choose a language from the list."),
         validators=[DataRequired(message=_l("Choose a language from the list."))],
     )
@@ -86,9 +86,9 @@ class QuestionsForm(SecurityQuestionFields, PortalForm):
 
 class RecoverRequestForm(PortalForm):
     email = EmailAddressField(
-        _l("E-mail address"), validators=[DataRequired(message=_l("Enter your e-mail address."))]
+        _l("Email address"), validators=[DataRequired(message=_l("Enter your email address."))]
     )
-    submit = SubmitField(_l("Send me a recovery letter"))
+    submit = SubmitField(_l("Email me a link to reset the password"))
 
 
 class RecoverForm(NewPasswordForm):
@@ -96,10 +96,10 @@ class RecoverForm(NewPasswordForm):
     page_order = ("answer_1", "answer_2")
     answer_1 = StringField(
         _l("Answer to the first question"),
-        validators=[DataRequired(message=_l("Enter your answer."))],
+        validators=[DataRequired(message=_l("Enter the answer to the first question."))],
     )
     answer_2 = StringField(
         _l("Answer to the second question"),
-        validators=[DataRequired(message=_l("Enter your answer."))],
+        validators=[DataRequired(message=_l("Enter the answer to the second question."))],
     )
     submit = SubmitField(_l("Set the new password"))

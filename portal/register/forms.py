@@ -34,9 +34,9 @@ from portal.formkit import (
 class EmailForm(PortalForm):
     not_kept = ("captcha",)
     email = EmailAddressField(
-        _l("E-mail address"),
+        _l("Email address"),
         validators=[
-            DataRequired(message=_l("Enter your e-mail address.")),
+            DataRequired(message=_l("Enter your email address.")),
             Length(max=254, message=_l("Use at most %(max)d characters.")),
         ],
     )
@@ -45,12 +45,12 @@ class EmailForm(PortalForm):
         validators=[DataRequired(message=_l("Type the characters you see in the image."))],
     )
     captcha_id = HiddenField()
-    submit = SubmitField(_l("Send the letter"))
+    submit = SubmitField(_l("Send the email"))
     new_captcha = SubmitField(_l("Show another image"))
 
 
 class ResendForm(PortalForm):
-    submit = SubmitField(_l("Send the letter again"))
+    submit = SubmitField(_l("Send the email again"))
 
 
 class PersonalForm(PortalForm):

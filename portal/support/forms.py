@@ -32,7 +32,7 @@ def check_code(field) -> bool:
 class StaffLoginForm(PortalForm):
     not_kept = ("code",)
     email = StringField(
-        _l("E-mail address"), validators=[DataRequired(message=_l("Enter your e-mail address."))]
+        _l("Email address"), validators=[DataRequired(message=_l("Enter your email address."))]
     )
     password = PasswordField(
         _l("Password"), validators=[DataRequired(message=_l("Enter your password."))]
