@@ -4,6 +4,8 @@ a phone's width; without scripts, a plain password field."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -82,4 +84,41 @@ def test_without_scripts_a_password_field_is_plain(chromium, live):  # noqa: F81
     page.goto(live.url + "/login")
     expect(page.locator("#password")).to_have_attribute("type", "password")
     expect(page.locator("button.password-toggle")).to_have_count(0)
+    context.close()
+
+
+@pytest.mark.parametrize("language", ["en", "ru", "fr"])
+def test_the_changed_pages_pass_axe_on_a_phone(chromium, live, language):  # noqa: F811
+    """The sign-in failure with this browser's unfinished registration, the reset's
+    "Check your mail" with its resend, and the help page with its way back."""
+    context = chromium.new_context(viewport={"width": 375, "height": 800})
+    page = context.new_page()
+    visitor = Visitor(page, live.url)
+    email = f"phone-{language}@example.com"
+    visitor.goto(f"/register?lang={language}", "step 1")
+    page.fill("#email", email)
+    page.fill("#captcha", "TEST7")
+    page.press("#captcha", "Enter")
+    expect(page).to_have_url(live.url + "/register/sent")
+    page.locator("a[href^='/help/email']").last.click()
+    visitor.check("help, from check your mail")
+    page.locator(".panel a.button--secondary").click()  # Back
+    expect(page).to_have_url(live.url + "/register/sent")
+
+    visitor.goto("/login", "sign-in page")
+    page.fill("#email", email)
+    page.fill("#password", "not-a-password-1")
+    page.press("#password", "Enter")
+    expect(page.locator(".error-summary a[href='/register/sent']")).to_be_visible()
+    expect(page.locator(".error-summary a[href='/recover']")).to_be_visible()
+    visitor.check("sign-in failed, this browser's unfinished registration")
+
+    visitor.goto("/recover", "reset your password")
+    page.fill("#email", email)
+    page.press("#email", "Enter")
+    expect(page).to_have_url(live.url + "/recover/sent")
+    resend = page.locator("form[action='/recover/resend'] input[name=submit]")
+    expect(resend).to_be_disabled()  # the countdown runs
+    expect(page.locator("#resend-wait")).to_contain_text(re.compile(r"\d"))
+    visitor.check("reset email sent, with its resend")
     context.close()
