@@ -96,7 +96,12 @@ class PortalForm(FlaskForm):
             field.errors = list(field.process_errors)
         for field in unusable:
             field.data = field.data.replace("\x00", "")
-            field.errors.append(_("This contains a character that cannot be used. Type it again."))
+            field.errors.append(
+                _(
+                    "“%(field)s” contains a character that cannot be used. Type it again.",
+                    field=field.label.text,
+                )
+            )
         return False
 
 

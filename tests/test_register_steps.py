@@ -183,8 +183,12 @@ def personal_errors(client, app, language="en", **changes):
     ("field", "value", "message"),
     [
         ("first_name", "", "Enter your first name as in your document."),
-        ("first_name", "J3an", "Use only letters, spaces, hyphens and apostrophes"),
-        ("last_name", "-Dupont", "A name starts and ends with a letter."),
+        (
+            "first_name",
+            "J3an",
+            "Use only letters, spaces, hyphens and apostrophes in the first name",
+        ),
+        ("last_name", "-Dupont", "The last name starts and ends with a letter."),
         ("citizenship", "EU", "Choose a country from the list."),
         ("citizenship", "", "Choose your citizenship."),
         ("document_type", "", "Choose the type of your document."),
@@ -213,7 +217,11 @@ def test_each_personal_field_is_checked(client, app, field, value, message):
     [
         ("ru", {"first_name": ""}, "Введите имя так, как в документе."),
         ("fr", {"first_name": ""}, "Saisissez votre prénom tel qu’il figure sur votre pièce"),
-        ("ru", {"first_name": "Ж4"}, "Используйте только буквы, пробелы, дефисы и апострофы"),
+        (
+            "ru",
+            {"first_name": "Ж4"},
+            "В имени можно использовать только буквы, пробелы, дефисы и апострофы",
+        ),
         ("fr", {"first_name": "Ж4"}, "Utilisez uniquement des lettres, des espaces"),
         (
             "ru",

@@ -66,7 +66,10 @@ class StaffSetupForm(PortalForm):
         valid = super().validate(extra_validators)
         password = self.password.data or ""
         if password and len(password) < MIN_PASSWORD_LENGTH:
-            add_error(self.password, _("Use at least %(num)d characters.", num=MIN_PASSWORD_LENGTH))
+            add_error(
+                self.password,
+                _("The password needs at least %(num)d characters.", num=MIN_PASSWORD_LENGTH),
+            )
             valid = False
         elif not check_new_password(self.password, self.password_confirm, self.email):
             valid = False
