@@ -11,13 +11,14 @@ import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import RecoveryRequest
+from portal.models import Account, RecoveryRequest
 from portal.passwords import password_problem
 from tests.journey import (
     CSRF,
     Person,
     hidden,
     letters,
+    link_in,
     open_wallet,
     reach_security,
     sign_in,
@@ -378,3 +379,45 @@ def test_the_helps_back_follows_a_same_site_referrer(client):
     assert '<a class="button button--secondary" href="/recover/sent">Back</a>' in html
     other = text(client.get("/help/email", headers={"Referer": "https://evil.example/x"}))
     assert 'href="https://evil.example/x"' not in other
+
+
+# Resetting: the answers and the new password judged together ------------------------
+
+
+def reset_link(app, client, person: Person) -> str:
+    submit(client, "/recover", {"email": person.email})
+    return link_in(letters(app, person.email, "recover")[-1], "/recover/")
+
+
+def failures(app, email: str) -> int:
+    with app.app_context():
+        return db.session.scalar(select(Account.recovery_failures).where(Account.email == email))
+
+
+def test_wrong_answers_and_a_weak_password_are_said_at_once(client, app):
+    person = Person()
+    open_wallet(app.test_client(), app, person)
+    link = reset_link(app, client, person)
+    weak = {"password": "aaaaaaaaaaaa", "password_confirm": "aaaaaaaaaaaa"}
+    html = text(submit(client, link, {"answer_1": "no", "answer_2": "no", **weak}))
+    assert "The answers do not match. 4 attempts left" in html
+    assert "The password repeats characters" in html
+    assert failures(app, person.email) == 1
+    # Right answers with a weak password: nothing is reset, nothing counted.
+    right = {"answer_1": person.answer_1, "answer_2": person.answer_2}
+    html = text(submit(client, link, {**right, **weak}))
+    assert "The answers do not match" not in html
+    assert "The password repeats characters" in html
+    assert failures(app, person.email) == 1
+    assert sign_in(app.test_client(), person.email, person.password).status_code == 302
+
+
+def test_the_strength_check_on_the_reset_page_knows_the_links_owner(client, app):
+    person = Person()
+    open_wallet(app.test_client(), app, person)
+    link = reset_link(app, client, person)
+    token = link.rsplit("/", 1)[1]
+    named = strength(client, link, "jean.dupont77!", purpose="recover", token=token)
+    assert named.get_json()["message"] == "Do not use your email address in the password."
+    forged = strength(client, link, "jean.dupont77!", purpose="recover", token="forged")
+    assert forged.get_json()["strong"] is True  # no owner: nothing of theirs to refuse

@@ -106,6 +106,16 @@ def login():
     )
 
 
+def answers_to_judge(form) -> bool:
+    """Both answers typed in a genuine submit, whatever the password fields hold."""
+    if not form.is_submitted() or form.csrf_token.errors:
+        return False
+    return all(
+        field.data and field.data.strip() and not field.errors
+        for field in (form.answer_1, form.answer_2)
+    )
+
+
 def unfinished_here(typed_email: str | None) -> str | None:
     """Where this browser's own unfinished registration with the typed address goes on.
 
@@ -306,25 +316,31 @@ def recover_with_token(token: str):
         return render_template("account/recover_locked.html", until=account.recovery_locked_until)
     form = RecoverForm()
     form.setup(account.email, (account.first_name, account.last_name))
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if valid or answers_to_judge(form):
+        # The answers are judged even when the new password is refused, so that a wrong
+        # pair and a weak password are said at once; only a valid form resets.
         result = recovery.check_answers(account, form.answer_1.data, form.answer_2.data)
-        if result is recovery.AnswerResult.RIGHT:
+        if result is recovery.AnswerResult.RIGHT and valid:
             recovery.reset_password(account, form.password.data)
             flash(_("Your new password is set, and every other device has been signed out."))
             return redirect(url_for("account.overview"))
+        if result is recovery.AnswerResult.RIGHT:
+            db.session.commit()  # releases the account's row; nothing was counted
         if result is recovery.AnswerResult.LOCKED:
             return render_template(
                 "account/recover_locked.html", until=account.recovery_locked_until
             )
-        form.form_errors.append(
-            ngettext(
-                "The answers do not match. %(num)d attempt left before resetting the "
-                "password is locked.",
-                "The answers do not match. %(num)d attempts left before resetting the "
-                "password is locked.",
-                recovery.attempts_left(account),
+        if result is recovery.AnswerResult.WRONG:
+            form.form_errors.append(
+                ngettext(
+                    "The answers do not match. %(num)d attempt left before resetting the "
+                    "password is locked.",
+                    "The answers do not match. %(num)d attempts left before resetting the "
+                    "password is locked.",
+                    recovery.attempts_left(account),
+                )
             )
-        )
     form.password.data = form.password_confirm.data = ""
     return render_template(
         "account/recover_answers.html",
