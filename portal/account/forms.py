@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired
+from wtforms.validators import DataRequired, Length
 
 from portal.formkit import (
     ChoiceField,
@@ -18,7 +18,11 @@ from portal.formkit import (
 
 class LoginForm(PortalForm):
     email = StringField(
-        _l("Email address"), validators=[DataRequired(message=_l("Enter your email address."))]
+        _l("Email address"),
+        validators=[
+            DataRequired(message=_l("Enter your email address.")),
+            Length(max=254, message=_l("An email address has at most %(max)d characters.")),
+        ],
     )
     password = PasswordField(
         _l("Password"), validators=[DataRequired(message=_l("Enter your password."))]
