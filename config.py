@@ -109,6 +109,8 @@ class Config:
     LOGIN_RATE_LIMIT = "20 per minute; 200 per hour"
     LOGIN_ADDRESS_RATE_LIMIT = "10 per minute; 50 per hour"
     RECOVER_RATE_LIMIT = "10 per minute; 60 per hour"
+    # The live strength check of a new password (portal.js asks as the person types).
+    PASSWORD_STRENGTH_RATE_LIMIT = "60 per minute; 600 per hour"
 
     # Prometheus metrics at /metrics (portal.metrics): off, and then the page is a 404.
     # When on, only a direct loopback peer or `Authorization: Bearer METRICS_TOKEN` reads them.

@@ -108,7 +108,12 @@ class PortalForm(FlaskForm):
             field.errors = list(field.process_errors)
         for field in unusable:
             field.data = field.data.replace("\x00", "")
-            field.errors.append(_("This contains a character that cannot be used. Type it again."))
+            field.errors.append(
+                _(
+                    "“%(field)s” contains a character that cannot be used. Type it again.",
+                    field=field.label.text,
+                )
+            )
         return False
 
 
@@ -137,9 +142,9 @@ def clean_email(value: str) -> str:
     except EmailNotValidError as error:
         if "@" not in value or value.count("@") > 1:
             raise ValidationError(
-                _("An e-mail address has one @ sign, like name@example.com.")
+                _("An email address has one @ sign, like name@example.com.")
             ) from error
-        raise ValidationError(_("Enter an e-mail address like name@example.com.")) from error
+        raise ValidationError(_("Enter an email address like name@example.com.")) from error
     return result.normalized.lower()
 
 
@@ -239,7 +244,9 @@ def mark_required(*fields) -> None:
 
 
 def check_new_password(password_field, confirm_field, email: str, names=(), required=True) -> bool:
-    """The wizard's password policy, with the reason shown next to the field."""
+    """The wizard's password policy, with the reason shown next to the field. A weak
+    password and a different repetition are both said at once: fixing one must not
+    reveal the other only on the next submit."""
     password, confirm = password_field.data or "", confirm_field.data or ""
     if not (password or confirm or required):
         return True
@@ -248,19 +255,39 @@ def check_new_password(password_field, confirm_field, email: str, names=(), requ
     )
     if problem:
         add_error(password_field, problem)
-        return False
-    if password != confirm:
+    if password and not confirm:
+        add_error(confirm_field, _("Type the password a second time to confirm it."))
+    elif password != confirm:
         add_error(
-            confirm_field, _("The two passwords are different. Type the same password twice.")
+            confirm_field,
+            _("The repeated password is different. Type the same password in both fields."),
         )
-        return False
-    return True
+    return not problem and password == confirm
 
 
 def set_question_choices(*fields) -> None:
     choices = [("", _("Choose a question")), *question_choices()]
     for field in fields:
         field.set_choices(choices)
+
+
+def answer_messages(number: int) -> dict[str, str]:
+    """The errors of the answer to question 1 or 2, each naming its question."""
+    if number == 1:
+        return {
+            "missing": _("Enter the answer to the first question."),
+            "short": _("The answer to the first question needs at least 2 characters."),
+            "long": _(
+                "The answer to the first question can have at most %(num)d characters.", num=100
+            ),
+        }
+    return {
+        "missing": _("Enter the answer to the second question."),
+        "short": _("The answer to the second question needs at least 2 characters."),
+        "long": _(
+            "The answer to the second question can have at most %(num)d characters.", num=100
+        ),
+    }
 
 
 def check_questions(pairs, kept_questions=(None, None)) -> bool:
@@ -270,16 +297,19 @@ def check_questions(pairs, kept_questions=(None, None)) -> bool:
     if question_1.data and question_1.data == question_2.data:
         add_error(question_2, _("Choose two different questions."))
         valid = False
-    for (question, answer), kept in zip(pairs, kept_questions, strict=True):
+    for number, ((question, answer), kept) in enumerate(
+        zip(pairs, kept_questions, strict=True), start=1
+    ):
+        messages = answer_messages(number)
         text = " ".join((answer.data or "").split())
         if not text and not (kept and question.data == kept):
-            add_error(answer, _("Enter your answer."))
+            add_error(answer, messages["missing"])
             valid = False
         elif text and len(text) < 2:
-            add_error(answer, _("An answer has at least 2 characters."))
+            add_error(answer, messages["short"])
             valid = False
         elif len(text) > 100:
-            add_error(answer, _("Use at most %(num)d characters.", num=100))
+            add_error(answer, messages["long"])
             valid = False
     return valid
 
@@ -291,14 +321,14 @@ class SecurityQuestionFields:
     not_kept = ("answer_1", "answer_2")
     question_1 = ChoiceField(
         _l("First security question"),
-        validators=[DataRequired(message=_l("Choose a question."))],
-        invalid_message=_l("Choose a question from the list."),
+        validators=[DataRequired(message=_l("Choose the first security question."))],
+        invalid_message=_l("Choose the first security question from the list."),
     )
     answer_1 = StringField(_l("Answer to the first question"))
     question_2 = ChoiceField(
         _l("Second security question"),
-        validators=[DataRequired(message=_l("Choose a question."))],
-        invalid_message=_l("Choose a question from the list."),
+        validators=[DataRequired(message=_l("Choose the second security question."))],
+        invalid_message=_l("Choose the second security question from the list."),
     )
     answer_2 = StringField(_l("Answer to the second question"))
 

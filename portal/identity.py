@@ -30,21 +30,44 @@ class Invalid(ValueError):
     pass
 
 
-def clean_name(value: str) -> str:
-    """Names in any script: letters (with their accents), spaces, hyphens, apostrophes."""
+def name_messages(part: str) -> dict[str, str]:
+    """The errors of the first or the last name, each naming which one it is."""
+    if part == "last":
+        return {
+            "missing": _("Enter your last name as it appears in your document."),
+            "long": _("The last name can have at most %(num)d characters.", num=NAME_MAX),
+            "characters": _(
+                "Use only letters, spaces, hyphens and apostrophes in the last name "
+                "(no digits or symbols)."
+            ),
+            "edges": _("The last name starts and ends with a letter."),
+        }
+    return {
+        "missing": _("Enter your first name as it appears in your document."),
+        "long": _("The first name can have at most %(num)d characters.", num=NAME_MAX),
+        "characters": _(
+            "Use only letters, spaces, hyphens and apostrophes in the first name "
+            "(no digits or symbols)."
+        ),
+        "edges": _("The first name starts and ends with a letter."),
+    }
+
+
+def clean_name(value: str, part: str = "first") -> str:
+    """Names in any script: letters (with their accents), spaces, hyphens, apostrophes.
+    ``part``: "first" or "last", which the messages name."""
+    messages = name_messages(part)
     name = " ".join(unicodedata.normalize("NFC", value).split())
     if not name:
-        raise Invalid(_("Enter your name as it appears in your document."))
+        raise Invalid(messages["missing"])
     if len(name) > NAME_MAX:
-        raise Invalid(_("Use at most %(num)d characters.", num=NAME_MAX))
+        raise Invalid(messages["long"])
     for char in name:
         category = unicodedata.category(char)
         if not (category.startswith("L") or category.startswith("M") or char in NAME_SEPARATORS):
-            raise Invalid(
-                _("Use only letters, spaces, hyphens and apostrophes (no digits or symbols).")
-            )
+            raise Invalid(messages["characters"])
     if not unicodedata.category(name[0]).startswith("L") or name[-1] in NAME_SEPARATORS:
-        raise Invalid(_("A name starts and ends with a letter."))
+        raise Invalid(messages["edges"])
     return name
 
 
@@ -215,7 +238,7 @@ def clean_postal_code(value: str, country: str | None) -> str:
         return ""
     if pattern is None:
         if len(typed) > 20:
-            raise Invalid(_("Use at most %(num)d characters.", num=20))
+            raise Invalid(_("The postal code can have at most %(num)d characters.", num=20))
         return typed
     compact = strip_separators(typed)
     shaped = [

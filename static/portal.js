@@ -47,6 +47,70 @@
   };
   localizeTimes(document);
 
+  // Password fields: a button to show what was typed, and for a new password the
+  // server's own verdict on its strength, asked as the person types.
+  document.querySelectorAll("input[type=password][data-show-label]").forEach(function (field) {
+    var toggle = document.createElement("button");
+    toggle.type = "button";
+    toggle.className = "password-toggle";
+    toggle.setAttribute("aria-controls", field.id);
+    var showing = function (shown) {
+      field.type = shown ? "text" : "password";
+      toggle.setAttribute("aria-pressed", shown ? "true" : "false");
+      toggle.textContent = field.getAttribute(shown ? "data-hide-label" : "data-show-label");
+    };
+    showing(false);
+    toggle.addEventListener("click", function () {
+      showing(field.type === "password");
+    });
+    // Never send the password shown as text: put it back before the form leaves.
+    if (field.form) {
+      field.form.addEventListener("submit", function () { showing(false); });
+    }
+    field.insertAdjacentElement("afterend", toggle);
+
+    var url = field.getAttribute("data-strength-url");
+    if (!url || !window.fetch) {
+      return;
+    }
+    var verdict = document.createElement("p");
+    verdict.className = "field__strength";
+    verdict.id = field.id + "-strength";
+    verdict.setAttribute("aria-live", "polite");
+    toggle.insertAdjacentElement("afterend", verdict);
+    var described = (field.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+    field.setAttribute("aria-describedby", described.concat(verdict.id).join(" "));
+    var token = field.form && field.form.querySelector("input[name=csrf_token]");
+    var timer = null;
+    var asked = 0;
+    var ask = function () {
+      var mine = ++asked;
+      var body = new URLSearchParams();
+      body.set("password", field.value);
+      body.set("purpose", field.getAttribute("data-strength-purpose") || "");
+      body.set("token", field.getAttribute("data-strength-token") || "");
+      window.fetch(url, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "X-CSRFToken": token ? token.value : "", "Accept": "application/json" },
+        body: body
+      }).then(function (response) {
+        return response.ok ? response.json() : null;
+      }).then(function (answer) {
+        if (!answer || mine !== asked) {
+          return;  // an older answer, or none: keep what is shown
+        }
+        verdict.textContent = answer.message;
+        verdict.className = "field__strength" + (answer.message ?
+          (answer.strong ? " field__strength--good" : " field__strength--weak") : "");
+      }).catch(function () { /* the form's own check still runs on submit */ });
+    };
+    field.addEventListener("input", function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(ask, 400);
+    });
+  });
+
   // "Send the letter again": count the cooldown down, in the page's grammar.
   var resend = document.querySelector("[data-wait]");
   var note = document.getElementById("resend-wait");

@@ -89,6 +89,11 @@ def every_page(app, language: str) -> list[Page]:
     visit.get("check your mail, trouble delivering", "/register/sent")
     _letter_fate(app, person.email, status=SENT, sent_at=utcnow())
     visit.get("check your mail, letter sent", "/register/sent")
+    visit.get("help, from check your mail", "/help/email?next=/register/sent")
+    visit.keep(
+        "sign in failed, this browser's unfinished registration",
+        sign_in(visit.client, person.email, "wrong-pass-1"),
+    )
     visit.get("invalid link", "/register/confirm/forged")
     with app.app_context():
         ref = db.session.scalar(select(Draft.ref).where(Draft.email == person.email))
@@ -144,6 +149,10 @@ def every_page(app, language: str) -> list[Page]:
 
     # Recovery.
     mine.keep("recovery letter sent", submit(mine.client, "/recover", {"email": owner.email}))
+    mine.keep(
+        "reset email asked again too early",
+        submit(mine.client, "/recover/resend", {}, page="/recover/sent"),
+    )
     link = link_in(letters(app, owner.email, "recover")[-1], "/recover/")
     mine.get("security questions", link)
     mine.keep("security questions, empty", submit(mine.client, link, {}))

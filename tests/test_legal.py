@@ -40,10 +40,8 @@ def test_step_4_without_consent_says_why_next_to_the_box_and_keeps_the_choice(
     consent = checkbox(html, "consent_personal_data")
     assert "consent_personal_data-error" in consent and 'aria-invalid="true"' in consent
     assert "checked" not in consent
-    # The summary at the top names the box in a few words and leads to it.
-    with app.test_request_context(), in_language(language):
-        short = gettext("Consent to the processing of personal data")
-    assert f'<a href="#consent_personal_data">{short}: {message}</a>' in html
+    # The summary at the top repeats the message (which names the box) and leads to it.
+    assert f'<a href="#consent_personal_data">{message}</a>' in html
     # The refund choice made on the same submit is still ticked.
     assert "checked" in checkbox(html, "refund_to_wallet")
     with app.app_context():

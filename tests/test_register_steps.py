@@ -184,8 +184,12 @@ def personal_errors(client, app, language="en", **changes):
     ("field", "value", "message"),
     [
         ("first_name", "", "Enter your first name as in your document."),
-        ("first_name", "J3an", "Use only letters, spaces, hyphens and apostrophes"),
-        ("last_name", "-Dupont", "A name starts and ends with a letter."),
+        (
+            "first_name",
+            "J3an",
+            "Use only letters, spaces, hyphens and apostrophes in the first name",
+        ),
+        ("last_name", "-Dupont", "The last name starts and ends with a letter."),
         ("citizenship", "EU", "Choose a country from the list."),
         ("citizenship", "", "Choose your citizenship."),
         ("document_type", "", "Choose the type of your document."),
@@ -214,7 +218,11 @@ def test_each_personal_field_is_checked(client, app, field, value, message):
     [
         ("ru", {"first_name": ""}, "Введите имя так, как в документе."),
         ("fr", {"first_name": ""}, "Saisissez votre prénom tel qu’il figure sur votre pièce"),
-        ("ru", {"first_name": "Ж4"}, "Используйте только буквы, пробелы, дефисы и апострофы"),
+        (
+            "ru",
+            {"first_name": "Ж4"},
+            "В имени можно использовать только буквы, пробелы, дефисы и апострофы",
+        ),
         ("fr", {"first_name": "Ж4"}, "Utilisez uniquement des lettres, des espaces"),
         (
             "ru",
@@ -333,15 +341,15 @@ def security_page(client, app, language="en", **changes):
 @pytest.mark.parametrize(
     ("password", "message"),
     [
-        ("short1", "Use at least 8 characters."),
+        ("short1", "The password needs at least 8 characters."),
         ("password1", "This is one of the most common passwords"),
         ("qwertyuiop", "This is one of the most common passwords"),
-        ("jean.dupont77!", "Do not use your e-mail address in the password."),
+        ("jean.dupont77!", "Do not use your email address in the password."),
         ("Dupont-1234", "Do not use your name in the password."),
         ("йцукенгшщ", "This is one of the most common passwords"),
         ("azertyuiop", "This is one of the most common passwords"),
-        ("aaaaaaaaaaaa", "Repeated characters like aaa or abcabc are easy to guess."),
-        ("x" * 300, "Use at most 256 characters."),
+        ("aaaaaaaaaaaa", "The password repeats characters, like aaa or abcabc, which is easy"),
+        ("x" * 300, "The password can have at most 256 characters."),
     ],
 )
 def test_weak_passwords_are_refused_with_the_reason(client, app, password, message):
@@ -360,7 +368,7 @@ def test_long_passwords_are_accepted(client, app):
 
 def test_passwords_must_match(client, app):
     html = security_page(client, app, password_confirm="velvet-otter-lantern-93")
-    assert "The two passwords are different" in html
+    assert "The repeated password is different" in html
 
 
 def test_two_different_questions(client, app):
@@ -440,7 +448,7 @@ def test_editing_step_three_may_keep_the_password_and_answers(client, app):
             {"question_1": "first_job", "question_2": person.question_2},
         )
     )
-    assert "Enter your answer." in html
+    assert "Enter the answer to the first question." in html
 
 
 # Step 4 and opening -----------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired
+from wtforms.validators import DataRequired, Length
 
 from portal.formkit import (
     ChoiceField,
@@ -18,7 +18,11 @@ from portal.formkit import (
 
 class LoginForm(PortalForm):
     email = StringField(
-        _l("E-mail address"), validators=[DataRequired(message=_l("Enter your e-mail address."))]
+        _l("Email address"),
+        validators=[
+            DataRequired(message=_l("Enter your email address.")),
+            Length(max=254, message=_l("An email address has at most %(max)d characters.")),
+        ],
     )
     password = PasswordField(
         _l("Password"), validators=[DataRequired(message=_l("Enter your password."))]
@@ -38,7 +42,7 @@ class RefundChoiceForm(PortalForm):
 class LanguageForm(PortalForm):
     id_prefix = "language"
     locale = ChoiceField(
-        _l("Language for pages and letters"),
+        _l("Language for pages and emails"),
         invalid_message=_l("Choose a language from the list."),
         validators=[DataRequired(message=_l("Choose a language from the list."))],
     )
@@ -87,9 +91,9 @@ class QuestionsForm(SecurityQuestionFields, PortalForm):
 
 class RecoverRequestForm(PortalForm):
     email = EmailAddressField(
-        _l("E-mail address"), validators=[DataRequired(message=_l("Enter your e-mail address."))]
+        _l("Email address"), validators=[DataRequired(message=_l("Enter your email address."))]
     )
-    submit = SubmitField(_l("Send me a recovery letter"))
+    submit = SubmitField(_l("Email me a link to reset the password"))
 
 
 class RecoverForm(NewPasswordForm):
@@ -97,10 +101,10 @@ class RecoverForm(NewPasswordForm):
     page_order = ("answer_1", "answer_2")
     answer_1 = StringField(
         _l("Answer to the first question"),
-        validators=[DataRequired(message=_l("Enter your answer."))],
+        validators=[DataRequired(message=_l("Enter the answer to the first question."))],
     )
     answer_2 = StringField(
         _l("Answer to the second question"),
-        validators=[DataRequired(message=_l("Enter your answer."))],
+        validators=[DataRequired(message=_l("Enter the answer to the second question."))],
     )
     submit = SubmitField(_l("Set the new password"))

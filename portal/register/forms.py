@@ -34,10 +34,10 @@ from portal.formkit import (
 class EmailForm(PortalForm):
     not_kept = ("captcha",)
     email = EmailAddressField(
-        _l("E-mail address"),
+        _l("Email address"),
         validators=[
-            DataRequired(message=_l("Enter your e-mail address.")),
-            Length(max=254, message=_l("Use at most %(max)d characters.")),
+            DataRequired(message=_l("Enter your email address.")),
+            Length(max=254, message=_l("An email address has at most %(max)d characters.")),
         ],
     )
     captcha = StringField(
@@ -45,12 +45,12 @@ class EmailForm(PortalForm):
         validators=[DataRequired(message=_l("Type the characters you see in the image."))],
     )
     captcha_id = HiddenField()
-    submit = SubmitField(_l("Send the letter"))
+    submit = SubmitField(_l("Send the email"))
     new_captcha = SubmitField(_l("Show another image"))
 
 
 class ResendForm(PortalForm):
-    submit = SubmitField(_l("Send the letter again"))
+    submit = SubmitField(_l("Send the email again"))
 
 
 class PersonalForm(PortalForm):
@@ -88,20 +88,23 @@ class PersonalForm(PortalForm):
     )
     region = StringField(
         _l("Region, state or province"),
-        validators=[Optional(), Length(max=100, message=_l("Use at most %(max)d characters."))],
+        validators=[
+            Optional(),
+            Length(max=100, message=_l("The region can have at most %(max)d characters.")),
+        ],
     )
     city = StringField(
         _l("City or town"),
         validators=[
             DataRequired(message=_l("Enter your city or town.")),
-            Length(max=100, message=_l("Use at most %(max)d characters.")),
+            Length(max=100, message=_l("The city or town can have at most %(max)d characters.")),
         ],
     )
     street = StringField(
         _l("Street address"),
         validators=[
             DataRequired(message=_l("Enter your street, house and flat number.")),
-            Length(max=200, message=_l("Use at most %(max)d characters.")),
+            Length(max=200, message=_l("The street address can have at most %(max)d characters.")),
         ],
     )
     postal_code = StringField(_l("Postal code"), validators=[Optional()])
@@ -121,7 +124,7 @@ class PersonalForm(PortalForm):
         self.cleaned: dict[str, str] = {}
         checks = {
             "first_name": lambda: identity.clean_name(self.first_name.data),
-            "last_name": lambda: identity.clean_name(self.last_name.data),
+            "last_name": lambda: identity.clean_name(self.last_name.data, "last"),
             "birth_date": lambda: identity.clean_birth_date(
                 self.birth_date.data,
                 today=date.today(),
@@ -187,7 +190,11 @@ class SecurityForm(SecurityQuestionFields, PortalForm):
         return valid and password_ok and questions_ok  # every message at once
 
 
-CONSENT_REQUIRED = _l("Tick this box to give your consent: without it we cannot open a wallet.")
+# Names its field: the error summary shows the message alone.
+CONSENT_REQUIRED = _l(
+    "Give your consent to the processing of your personal data by ticking its box:"
+    " without it we cannot open a wallet."
+)
 
 
 class RefundsForm(PortalForm):
@@ -207,5 +214,3 @@ class RefundsForm(PortalForm):
             " my wallet, as described in the privacy notice.",
             operator=current_app.config["OPERATOR_NAME"],
         )
-        # The error summary names the box in a few words, not the whole statement.
-        self.consent_personal_data.summary_label = _("Consent to the processing of personal data")

@@ -39,9 +39,9 @@ def review_sections(draft: Draft, locale: str) -> list[dict]:
     )
     return [
         {
-            "title": _("E-mail"),
+            "title": _("Email"),
             "edit_url": None,
-            "rows": [(_("E-mail address"), draft.email)],
+            "rows": [(_("Email address"), draft.email)],
         },
         {
             "title": _("Personal details"),

@@ -75,7 +75,7 @@ def person_rows(account: Account) -> list[tuple[str, str]]:
         ),
         (_("Address"), address),
         (_("Phone number"), identity.format_phone(account.phone)),
-        (_("E-mail address"), account.email),
+        (_("Email address"), account.email),
         (_("Wallet opened on"), shown_date(account.created_at)),
         (_("Identity verification"), verification_text(account)),
     ]
@@ -239,7 +239,7 @@ def decide(request_id: int):
     except queue.NotClaimed:
         flash(_("You no longer hold this request: claim it again before deciding."), "error")
         return redirect(url_for("support.review", request_id=request_id))
-    flash(_("The decision is recorded and the person will get a letter."))
+    flash(_("The decision is recorded and the person will get an email."))
     return redirect(url_for("support.index"))
 
 

@@ -36,7 +36,9 @@ class DecisionForm(PortalForm):
     )
     note = TextAreaField(
         _l("Internal note"),
-        validators=[Length(max=NOTE_MAX, message=_l("Use at most %(max)d characters."))],
+        validators=[
+            Length(max=NOTE_MAX, message=_l("The note can have at most %(max)d characters."))
+        ],
     )
     submit = SubmitField(_l("Record the decision"))
 
