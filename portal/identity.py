@@ -17,11 +17,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
-DOCUMENT_TYPES = {
-    "passport": _l("Passport"),
-    "driving_licence": _l("Driving licence"),
-    "national_id": _l("National identity card"),
-}
+from portal import document_kinds
+
+DOCUMENT_TYPES = document_kinds.DOCUMENT_TYPES
 NAME_SEPARATORS = " -'’"
 NAME_MAX = 60
 
@@ -30,21 +28,52 @@ class Invalid(ValueError):
     pass
 
 
-def clean_name(value: str) -> str:
+# Each message names its field: a surname's error never speaks of the first name.
+NAME_MESSAGES = {
+    "first_name": {
+        "empty": _l("Enter your first name as in your document."),
+        "long": _l("The first name can have at most %(num)d characters."),
+        "letters": _l(
+            "Use only letters, spaces, hyphens and apostrophes in the first name "
+            "(no digits or symbols)."
+        ),
+        "ends": _l("The first name must start and end with a letter."),
+    },
+    "last_name": {
+        "empty": _l("Enter your last name as in your document."),
+        "long": _l("The last name can have at most %(num)d characters."),
+        "letters": _l(
+            "Use only letters, spaces, hyphens and apostrophes in the last name "
+            "(no digits or symbols)."
+        ),
+        "ends": _l("The last name must start and end with a letter."),
+    },
+    "patronymic": {
+        "empty": _l("Enter your patronymic as in your document, or leave the field empty."),
+        "long": _l("The patronymic can have at most %(num)d characters."),
+        "letters": _l(
+            "Use only letters, spaces, hyphens and apostrophes in the patronymic "
+            "(no digits or symbols)."
+        ),
+        "ends": _l("The patronymic must start and end with a letter."),
+    },
+}
+
+
+def clean_name(value: str, field: str = "first_name") -> str:
     """Names in any script: letters (with their accents), spaces, hyphens, apostrophes."""
+    messages = NAME_MESSAGES[field]
     name = " ".join(unicodedata.normalize("NFC", value).split())
     if not name:
-        raise Invalid(_("Enter your name as it appears in your document."))
+        raise Invalid(str(messages["empty"]))
     if len(name) > NAME_MAX:
-        raise Invalid(_("Use at most %(num)d characters.", num=NAME_MAX))
+        raise Invalid(str(messages["long"]) % {"num": NAME_MAX})
     for char in name:
         category = unicodedata.category(char)
         if not (category.startswith("L") or category.startswith("M") or char in NAME_SEPARATORS):
-            raise Invalid(
-                _("Use only letters, spaces, hyphens and apostrophes (no digits or symbols).")
-            )
+            raise Invalid(str(messages["letters"]))
     if not unicodedata.category(name[0]).startswith("L") or name[-1] in NAME_SEPARATORS:
-        raise Invalid(_("A name starts and ends with a letter."))
+        raise Invalid(str(messages["ends"]))
     return name
 
 
@@ -98,62 +127,18 @@ def strip_separators(value: str) -> str:
     return re.sub(r"[\s\-‐‑–—]+", "", value)
 
 
-# (document type, issuing country) -> (pattern on the value without spaces/dashes, message)
-_DOCUMENT_RULES: dict[tuple[str, str], tuple[str, object]] = {
-    ("passport", "RU"): (
-        r"\d{10}",
-        _l(
-            "A Russian passport number has 10 digits: the 4-digit series and the 6-digit "
-            "number, for example 4509 123456."
-        ),
-    ),
-    ("national_id", "RU"): (
-        r"\d{10}",
-        _l(
-            "A Russian passport number has 10 digits: the 4-digit series and the 6-digit "
-            "number, for example 4509 123456."
-        ),
-    ),
-    ("driving_licence", "RU"): (
-        r"\d{10}|\d{2}[А-ЯA-Z]{2}\d{6}",
-        _l("A Russian driving licence number has 10 characters, for example 77 12 345678."),
-    ),
-    ("passport", "FR"): (
-        r"[0-9A-Z]{9}",
-        _l("A French passport number has 9 letters and digits, for example 18AB12345."),
-    ),
-    ("national_id", "FR"): (
-        r"[0-9A-Z]{9}|\d{12}",
-        _l(
-            "A French identity card number has 9 letters and digits (12 digits on older "
-            "cards), for example X4RTBPFW4."
-        ),
-    ),
-}
-_GENERIC_DOCUMENT = r"(?=.*\d)[0-9A-Z]{5,20}"
-
-
-def clean_document_number(value: str, document_type: str, country: str | None) -> str:
+def clean_document_number(value: str, document_type: str, issuer: str | None) -> str:
     number = strip_separators(unicodedata.normalize("NFKC", value)).upper()
     if not number:
         raise Invalid(_("Enter the number of your document."))
-    pattern, message = _DOCUMENT_RULES.get(
-        (document_type, country or ""),
-        (_GENERIC_DOCUMENT, None),
-    )
-    if not re.fullmatch(pattern, number):
-        raise Invalid(
-            str(message)
-            if message
-            else _("Enter the document number as printed: 5 to 20 letters and digits.")
-        )
+    problem = document_kinds.number_problem(number, document_type, issuer)
+    if problem:
+        raise Invalid(problem)
     return number
 
 
-def format_document_number(number: str, document_type: str, country: str | None) -> str:
-    if (document_type, country) in {("passport", "RU"), ("national_id", "RU")}:
-        return f"{number[:4]} {number[4:]}"
-    return number
+def format_document_number(number: str, document_type: str, issuer: str | None) -> str:
+    return document_kinds.format_number(number, document_type, issuer)
 
 
 def clean_phone(value: str, country: str | None) -> str:

@@ -109,7 +109,11 @@ def fill_personal(page, person: Person) -> None:
     page.fill("#last_name", person.last_name)
     page.fill("#birth_date", person.birth_date)
     page.select_option("#citizenship", person.citizenship)
+    if person.patronymic:
+        page.fill("#patronymic", person.patronymic)
     page.check(f"input[name=document_type][value={person.document_type}]")
+    if person.document_country:
+        page.select_option("#document_country", person.document_country)
     page.fill("#document_number", person.document_number)
     page.select_option("#country", person.country)
     page.fill("#region", person.region)

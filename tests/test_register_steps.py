@@ -183,8 +183,15 @@ def personal_errors(client, app, language="en", **changes):
     ("field", "value", "message"),
     [
         ("first_name", "", "Enter your first name as in your document."),
-        ("first_name", "J3an", "Use only letters, spaces, hyphens and apostrophes"),
-        ("last_name", "-Dupont", "A name starts and ends with a letter."),
+        ("first_name", "J3an", "Use only letters, spaces, hyphens and apostrophes in the first name"),
+        ("first_name", "-Jean", "The first name must start and end with a letter."),
+        ("last_name", "", "Enter your last name as in your document."),
+        ("last_name", "Dup0nt", "Use only letters, spaces, hyphens and apostrophes in the last name"),
+        ("last_name", "-Dupont", "The last name must start and end with a letter."),
+        ("last_name", "D" * 61, "The last name can have at most 60 characters."),
+        ("city", "P" * 101, "The city or town can have at most 100 characters."),
+        ("street", "r" * 201, "The street address can have at most 200 characters."),
+        ("region", "R" * 101, "The region can have at most 100 characters."),
         ("citizenship", "EU", "Choose a country from the list."),
         ("citizenship", "", "Choose your citizenship."),
         ("document_type", "", "Choose the type of your document."),
@@ -213,12 +220,19 @@ def test_each_personal_field_is_checked(client, app, field, value, message):
     [
         ("ru", {"first_name": ""}, "Введите имя так, как в документе."),
         ("fr", {"first_name": ""}, "Saisissez votre prénom tel qu’il figure sur votre pièce"),
-        ("ru", {"first_name": "Ж4"}, "Используйте только буквы, пробелы, дефисы и апострофы"),
-        ("fr", {"first_name": "Ж4"}, "Utilisez uniquement des lettres, des espaces"),
+        ("ru", {"first_name": "Ж4"}, "В имени используйте только буквы, пробелы, дефисы и апострофы"),
+        ("fr", {"first_name": "Ж4"}, "Dans le prénom, utilisez uniquement des lettres"),
+        ("ru", {"last_name": "Ж4"}, "В фамилии используйте только буквы"),
+        ("fr", {"last_name": "Ж4"}, "Dans le nom de famille, utilisez uniquement des lettres"),
         (
             "ru",
-            {"citizenship": "RU", "document_number": "4509 12345"},
-            "Номер российского паспорта состоит из 10 цифр",
+            {"citizenship": "RU", "document_type": "national_id", "document_number": "4509 12345"},
+            "Номер паспорта РФ состоит из 10 цифр",
+        ),
+        (
+            "ru",
+            {"citizenship": "RU", "document_type": "passport", "document_number": "4509 123456"},
+            "Номер заграничного паспорта состоит из 9 цифр",
         ),
         (
             "fr",
@@ -247,6 +261,7 @@ def test_personal_values_are_normalised(client, app):
         first_name="  Алёна ",
         last_name="Петрова-Водкина",
         citizenship="RU",
+        document_type="national_id",
         document_number="4509 123456",
         country="RU",
         postal_code="123 456",
@@ -454,7 +469,11 @@ def test_refund_choice_is_off_by_default_and_explained(client, app):
 
 
 def test_review_shows_everything_with_edit_links(client, app):
-    reach_refunds(client, app, Person(citizenship="RU", document_number="4509123456"))
+    reach_refunds(
+        client,
+        app,
+        Person(citizenship="RU", document_type="national_id", document_number="4509123456"),
+    )
     html = text(client.get("/register/refunds?lang=fr"))
     for value in (
         "jean.dupont@example.com",

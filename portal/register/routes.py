@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_limiter.util import get_remote_address
 
-from portal import auth, captcha, unsaved
+from portal import auth, captcha, document_kinds, unsaved
 from portal.extensions import db, limiter
 from portal.i18n import select_language, select_locale
 from portal.letters import delivery_state, latest_letter
@@ -302,7 +302,11 @@ def personal(draft):
     elif request.method == "POST":
         drafts.keep_unsaved(draft, "personal", form)
     return render_template(
-        "register/personal.html", form=form, progress=progress("personal", draft)
+        "register/personal.html",
+        form=form,
+        progress=progress("personal", draft),
+        document_types=document_kinds.offer_table(),
+        patronymic_countries=sorted(document_kinds.PATRONYMIC_COUNTRIES),
     )
 
 
