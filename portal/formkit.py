@@ -251,6 +251,21 @@ def set_question_choices(*fields) -> None:
         field.set_choices(choices)
 
 
+# Each message names the question it belongs to.
+ANSWER_MESSAGES = (
+    {
+        "empty": _l("Enter the answer to the first question."),
+        "short": _l("The answer to the first question needs at least 2 characters."),
+        "long": _l("The answer to the first question can have at most %(num)d characters."),
+    },
+    {
+        "empty": _l("Enter the answer to the second question."),
+        "short": _l("The answer to the second question needs at least 2 characters."),
+        "long": _l("The answer to the second question can have at most %(num)d characters."),
+    },
+)
+
+
 def check_questions(pairs, kept_questions=(None, None)) -> bool:
     """Two different questions, each with an answer (or kept: same question, left empty)."""
     (question_1, _answer_1), (question_2, _answer_2) = pairs
@@ -258,16 +273,18 @@ def check_questions(pairs, kept_questions=(None, None)) -> bool:
     if question_1.data and question_1.data == question_2.data:
         add_error(question_2, _("Choose two different questions."))
         valid = False
-    for (question, answer), kept in zip(pairs, kept_questions, strict=True):
+    for (question, answer), kept, messages in zip(
+        pairs, kept_questions, ANSWER_MESSAGES, strict=True
+    ):
         text = " ".join((answer.data or "").split())
         if not text and not (kept and question.data == kept):
-            add_error(answer, _("Enter your answer."))
+            add_error(answer, str(messages["empty"]))
             valid = False
         elif text and len(text) < 2:
-            add_error(answer, _("An answer has at least 2 characters."))
+            add_error(answer, str(messages["short"]))
             valid = False
         elif len(text) > 100:
-            add_error(answer, _("Use at most %(num)d characters.", num=100))
+            add_error(answer, str(messages["long"]) % {"num": 100})
             valid = False
     return valid
 
@@ -279,14 +296,14 @@ class SecurityQuestionFields:
     not_kept = ("answer_1", "answer_2")
     question_1 = ChoiceField(
         _l("First security question"),
-        validators=[DataRequired(message=_l("Choose a question."))],
-        invalid_message=_l("Choose a question from the list."),
+        validators=[DataRequired(message=_l("Choose the first security question."))],
+        invalid_message=_l("Choose the first security question from the list."),
     )
     answer_1 = StringField(_l("Answer to the first question"))
     question_2 = ChoiceField(
         _l("Second security question"),
-        validators=[DataRequired(message=_l("Choose a question."))],
-        invalid_message=_l("Choose a question from the list."),
+        validators=[DataRequired(message=_l("Choose the second security question."))],
+        invalid_message=_l("Choose the second security question from the list."),
     )
     answer_2 = StringField(_l("Answer to the second question"))
 

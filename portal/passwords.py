@@ -94,9 +94,9 @@ def _core(password: str) -> str:
 def password_problem(password: str, email: str = "", names: tuple[str, ...] = ()) -> str | None:
     """Why this password would be easy to guess, in the reader's language; None if it is fine."""
     if len(password) < MIN_LENGTH:
-        return _("Use at least %(num)d characters.", num=MIN_LENGTH)
+        return _("A password needs at least %(num)d characters.", num=MIN_LENGTH)
     if len(password) > MAX_LENGTH:
-        return _("Use at most %(num)d characters.", num=MAX_LENGTH)
+        return _("A password can have at most %(num)d characters.", num=MAX_LENGTH)
     folded = password.casefold()
     local_part = email.split("@", 1)[0].casefold()
     if len(local_part) >= 3 and local_part in folded:

@@ -429,7 +429,7 @@ def test_a_changed_question_needs_an_answer(client, owner):
             },
         )
     )
-    assert "Enter your answer." in html
+    assert "Enter the answer to the first question." in html
 
 
 def test_an_idle_session_ends(app, owner):

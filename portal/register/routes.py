@@ -115,17 +115,23 @@ def email():
     elif form.new_captcha.data:
         unsaved.keep_in_session(TYPED, form)
         return redirect(url_for("register.email"))
-    elif form.validate_on_submit():
-        outcome = captcha.check(form.captcha_id.data, form.captcha.data)
-        if outcome is captcha.Outcome.SOLVED:
-            unsaved.forget_in_session(TYPED)
-            drafts.start(form.email.cleaned, select_language(), form.captcha_id.data)
-            return redirect(url_for("register.sent"))
-        if drafts.resume_started_with(form.captcha_id.data, form.email.cleaned, form.captcha.data):
-            # A second click on "Send": the first one was accepted.
-            return redirect(url_for("register.sent"))
-        db.session.commit()
-        form.captcha.errors = [captcha_message(outcome)]
+    else:
+        form.take_suggestion(request.form.get("suggested_email"))
+        # A likely typo is shown first, with the typed captcha, checked only when the
+        # letter goes.
+        if form.validate_on_submit() and not form.typo_suggestion(select_language()):
+            outcome = captcha.check(form.captcha_id.data, form.captcha.data)
+            if outcome is captcha.Outcome.SOLVED:
+                unsaved.forget_in_session(TYPED)
+                drafts.start(form.email.cleaned, select_language(), form.captcha_id.data)
+                return redirect(url_for("register.sent"))
+            if drafts.resume_started_with(
+                form.captcha_id.data, form.email.cleaned, form.captcha.data
+            ):
+                # A second click on "Send": the first one was accepted.
+                return redirect(url_for("register.sent"))
+            db.session.commit()
+            form.captcha.errors = [captcha_message(outcome)]
     if request.method == "POST":
         unsaved.keep_in_session(TYPED, form)
     form.captcha.data = "" if form.captcha.errors else form.captcha.data
