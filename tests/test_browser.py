@@ -290,6 +290,45 @@ def test_the_wizard_without_javascript(chromium, live):
     context.close()
 
 
+def test_typo_suggestion_and_documents_of_the_citizenship(chromium, live):
+    """Step 1 offers the address a typo was meant to be; step 2 shows, as soon as the
+    citizenship is chosen, that country's documents and the patronymic where it has one."""
+    context = chromium.new_context(locale="ru-RU")
+    page = context.new_page()
+    visitor = Visitor(page, live.url)
+    visitor.goto("/register?lang=ru", "step 1")
+    page.fill("#email", "ivan.petrov@yandex.ri")
+    page.fill("#captcha", "TEST7")
+    page.press("#captcha", "Enter")
+    expect(page.locator("#email-suggestion")).to_contain_text(
+        "Вы имели в виду ivan.petrov@yandex.ru?"
+    )
+    visitor.check("step 1 with a suggestion")
+    page.get_by_role("button", name="Использовать ivan.petrov@yandex.ru").click()
+    expect(page.locator("h1")).to_have_text(WORDS["ru"]["sent"])
+    assert [m.recipient for m in letters(live.app, kind="confirm")] == ["ivan.petrov@yandex.ru"]
+
+    visitor.open_latest_letter("")
+    visitor.follow_link_in_letter("/register/confirm/")
+    radios = page.locator("#document_type label")
+    expect(radios).to_have_count(3)
+    page.select_option("#citizenship", "RU")
+    expect(radios).to_have_text(["Паспорт РФ (внутренний)", "Заграничный паспорт"])
+    expect(page.locator("#patronymic")).to_be_visible()
+    expect(page.locator("#document_country")).to_be_hidden()
+    page.select_option("#citizenship", "FR")
+    expect(radios).to_have_count(3)
+    expect(page.locator("#patronymic")).to_be_hidden()
+    page.check("input[name=document_type][value=driving_licence]")
+    expect(page.locator("#document_country")).to_be_visible()
+    visitor.check("step 2, a driving licence")
+    page.select_option("#citizenship", "RU")
+    page.check("input[name=document_type][value=national_id]")
+    expect(page.locator("#document_country")).to_be_hidden()
+    visitor.check("step 2, a Russian citizen")
+    context.close()
+
+
 def test_the_accessibility_check_does_find_violations(chromium):
     """The audit is not a formality: a page with known faults fails it."""
     page = chromium.new_page()
