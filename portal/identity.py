@@ -200,7 +200,7 @@ def clean_postal_code(value: str, country: str | None) -> str:
         return ""
     if pattern is None:
         if len(typed) > 20:
-            raise Invalid(_("Use at most %(num)d characters.", num=20))
+            raise Invalid(_("A postal code can have at most %(num)d characters.", num=20))
         return typed
     compact = strip_separators(typed)
     shaped = [

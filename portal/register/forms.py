@@ -38,7 +38,7 @@ class EmailForm(PortalForm):
         _l("E-mail address"),
         validators=[
             DataRequired(message=_l("Enter your e-mail address.")),
-            Length(max=254, message=_l("Use at most %(max)d characters.")),
+            Length(max=254, message=_l("An e-mail address can have at most %(max)d characters.")),
         ],
     )
     captcha = StringField(
