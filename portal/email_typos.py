@@ -8,6 +8,8 @@ where the person must choose. A list and an edit distance are 60 lines we can te
 
 from __future__ import annotations
 
+from wtforms import HiddenField
+
 # The providers most addresses of our three markets end with. Listed too: real domains
 # one letter from them (mail.com, yahoo.de, hotmail.de …), so they are never "corrected".
 PROVIDERS = {
@@ -122,3 +124,28 @@ def suggestion(address: str, language: str = "en") -> str | None:
         if edits < best_distance:
             best, best_distance = provider, edits
     return f"{local}@{best}" if best else None
+
+
+class SuggestsAddress:
+    """Mixed into a form with an ``email`` field (an ``EmailAddressField``): a likely
+    typo is shown once, with a button that takes the suggestion (``suggested_email``);
+    sent again unchanged, the address is kept as typed."""
+
+    # The address a suggestion was shown for.
+    email_checked = HiddenField()
+    suggestion: str | None = None
+
+    def take_suggestion(self, suggested: str | None) -> None:
+        """ "Use name@gmail.com": the suggested address replaces the typed one."""
+        if suggested:
+            self.email.data = suggested
+            self.email_checked.data = suggested
+
+    def typo_suggestion(self, language: str) -> str | None:
+        """An address one slip from a common provider's, unless already shown for it."""
+        address = self.email.cleaned
+        if not address or self.email_checked.data == address:
+            return None
+        self.suggestion = suggestion(address, language)
+        self.email_checked.data = address if self.suggestion else ""
+        return self.suggestion

@@ -76,6 +76,9 @@ def every_page(app, language: str) -> list[Page]:
         "step 1, a typo suggested",
         start(visit.client, Person(email=f"pages-{tag}@gmial.com", language=language)),
     )
+    visit.keep(
+        "recover, a typo suggested", submit(visit.client, "/recover", {"email": "pages@gmial.com"})
+    )
     visit.keep("form expired", visit.client.post("/register", data={"email": person.email}))
     visit.keep("sign in failed", sign_in(visit.client, "nobody@example.com", "wrong-pass-1"))
 

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from portal.email_typos import distance, suggestion
-from tests.journey import CAPTCHA_ID, CSRF, Person, hidden, letters, start, text
+from tests.journey import CAPTCHA_ID, CSRF, Person, hidden, letters, start, submit, text
 
 EMAIL_CHECKED = re.compile(r'name="email_checked" type="hidden" value="([^"]*)"')
 
@@ -121,3 +121,38 @@ def test_a_right_address_goes_straight_on(client, app):
 )
 def test_the_suggestion_speaks_the_page_language(client, language, expected):
     assert expected in typo_page(client, "ivan@mail.r", language)
+
+
+def test_recovery_suggests_the_address_too(client):
+    html = text(submit(client, "/recover?lang=fr", {"email": "jean@orange.ff"}))
+    assert "Vouliez-vous dire jean@orange.fr\u202f?" in html
+    assert 'name="suggested_email" value="jean@orange.fr"' in html
+    form = html[html.index("<form") : html.index("</form>")]
+    first = re.search(r'<(input|button)[^>]*type="submit"[^>]*>', form).group(0)
+    assert 'name="submit"' in first
+    accepted = client.post(
+        "/recover",
+        data={
+            "csrf_token": hidden(html, CSRF),
+            "email": "jean@orange.ff",
+            "email_checked": hidden(html, EMAIL_CHECKED),
+            "suggested_email": "jean@orange.fr",
+        },
+    )
+    assert accepted.headers["Location"] == "/recover/sent"
+    assert "jean@orange.fr" in text(client.get("/recover/sent"))
+
+
+def test_recovery_as_typed_goes_on_the_second_time(client):
+    html = text(submit(client, "/recover", {"email": "jean@orange.ff"}))
+    again = client.post(
+        "/recover",
+        data={
+            "csrf_token": hidden(html, CSRF),
+            "email": "jean@orange.ff",
+            "email_checked": hidden(html, EMAIL_CHECKED),
+            "submit": "1",
+        },
+    )
+    assert again.headers["Location"] == "/recover/sent"
+    assert "jean@orange.ff" in text(client.get("/recover/sent"))

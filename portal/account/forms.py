@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired
 
+from portal.email_typos import SuggestsAddress
 from portal.formkit import (
     ChoiceField,
     EmailAddressField,
@@ -84,7 +85,7 @@ class QuestionsForm(SecurityQuestionFields, PortalForm):
         return self.questions_valid() and valid
 
 
-class RecoverRequestForm(PortalForm):
+class RecoverRequestForm(SuggestsAddress, PortalForm):
     email = EmailAddressField(
         _l("E-mail address"), validators=[DataRequired(message=_l("Enter your e-mail address."))]
     )
@@ -96,10 +97,10 @@ class RecoverForm(NewPasswordForm):
     page_order = ("answer_1", "answer_2")
     answer_1 = StringField(
         _l("Answer to the first question"),
-        validators=[DataRequired(message=_l("Enter your answer."))],
+        validators=[DataRequired(message=_l("Enter the answer to the first question."))],
     )
     answer_2 = StringField(
         _l("Answer to the second question"),
-        validators=[DataRequired(message=_l("Enter your answer."))],
+        validators=[DataRequired(message=_l("Enter the answer to the second question."))],
     )
     submit = SubmitField(_l("Set the new password"))

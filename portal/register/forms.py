@@ -19,8 +19,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
-from portal import document_kinds, email_typos, identity
+from portal import document_kinds, identity
 from portal.countries import country_choices, country_name, is_country
+from portal.email_typos import SuggestsAddress
 from portal.formkit import (
     ChoiceField,
     EmailAddressField,
@@ -32,7 +33,7 @@ from portal.formkit import (
 from portal.i18n import select_locale
 
 
-class EmailForm(PortalForm):
+class EmailForm(SuggestsAddress, PortalForm):
     not_kept = ("captcha",)
     email = EmailAddressField(
         _l("E-mail address"),
@@ -46,26 +47,8 @@ class EmailForm(PortalForm):
         validators=[DataRequired(message=_l("Type the characters you see in the image."))],
     )
     captcha_id = HiddenField()
-    # The address a suggestion was shown for: sent again unchanged, it is kept as typed.
-    email_checked = HiddenField()
     submit = SubmitField(_l("Send the letter"))
     new_captcha = SubmitField(_l("Show another image"))
-    suggestion: str | None = None
-
-    def take_suggestion(self, suggested: str | None) -> None:
-        """ "Use name@gmail.com": the suggested address replaces the typed one."""
-        if suggested:
-            self.email.data = suggested
-            self.email_checked.data = suggested
-
-    def typo_suggestion(self, language: str) -> str | None:
-        """An address one slip from a common provider's, unless already shown for it."""
-        address = self.email.cleaned
-        if not address or self.email_checked.data == address:
-            return None
-        self.suggestion = email_typos.suggestion(address, language)
-        self.email_checked.data = address if self.suggestion else ""
-        return self.suggestion
 
 
 class ResendForm(PortalForm):
