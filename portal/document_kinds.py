@@ -158,6 +158,26 @@ NUMBER_RULES: dict[tuple[str, str], tuple[str, object]] = {
     ),
 }
 GENERIC_NUMBER = r"(?=.*\d)[0-9A-Z]{5,20}"
+# The two Russian passports are easily taken for each other: a number of the other kind
+# says which one to choose.
+MISTAKEN_FOR = {
+    (PASSPORT, "RU"): (
+        NATIONAL_ID,
+        _l(
+            "This is the number of an internal passport (10 digits). Choose “Russian "
+            "internal passport (паспорт РФ)” above, or enter the 9 digits of your "
+            "international passport."
+        ),
+    ),
+    (NATIONAL_ID, "RU"): (
+        PASSPORT,
+        _l(
+            "This is the number of an international passport (9 digits). Choose “Russian "
+            "international passport (заграничный паспорт)” above, or enter the 10 digits "
+            "of your internal passport."
+        ),
+    ),
+}
 
 
 def number_problem(number: str, document_type: str, issuer: str | None) -> str | None:
@@ -165,6 +185,9 @@ def number_problem(number: str, document_type: str, issuer: str | None) -> str |
     pattern, message = NUMBER_RULES.get((document_type, issuer or ""), (GENERIC_NUMBER, None))
     if re.fullmatch(pattern, number):
         return None
+    mistaken = MISTAKEN_FOR.get((document_type, issuer or ""))
+    if mistaken and re.fullmatch(NUMBER_RULES[(mistaken[0], issuer)][0], number):
+        return str(mistaken[1])
     if message:
         return str(message)
     return _("Enter the document number as printed: 5 to 20 letters and digits.")

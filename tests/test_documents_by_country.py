@@ -130,13 +130,25 @@ def test_both_russian_passports_are_accepted_as_typed(client, app, document_type
     [
         (
             "en",
-            {"document_type": "passport", "document_number": "4509 123456"},
+            {"document_type": "passport", "document_number": "4509 1234"},
             "The number of a Russian international passport has 9 digits",
         ),
         (
             "ru",
-            {"document_type": "national_id", "document_number": "75 1234567"},
+            {"document_type": "national_id", "document_number": "75 12345"},
             "Номер паспорта РФ состоит из 10 цифр: серия из 4 цифр и номер из 6 цифр",
+        ),
+        # The number of the other passport: the message says which one to choose.
+        (
+            "en",
+            {"document_type": "passport", "document_number": "4509 123456"},
+            "This is the number of an internal passport (10 digits). Choose “Russian "
+            "internal passport (паспорт РФ)” above",
+        ),
+        (
+            "ru",
+            {"document_type": "national_id", "document_number": "75 1234567"},
+            "Это номер заграничного паспорта (9 цифр). Выберите выше «Заграничный паспорт»",
         ),
         (
             "en",
