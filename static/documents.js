@@ -57,4 +57,7 @@
     input.addEventListener("change", showIssuer);
   });
   citizenship.addEventListener("change", showTypes);
+  if (!issuer || !issuer.querySelector(".field--error")) {
+    showIssuer();
+  }
 })();

@@ -290,3 +290,34 @@ def test_an_account_opened_without_a_patronymic_shows_the_name_alone(client, app
     with app.app_context():
         account = db.session.scalar(select(Account))
         assert (account.patronymic, account.document_country) == ("", "FR")
+
+
+FIELD_WORDS = {
+    "en": {"first_name": r"\bfirst name", "last_name": r"\blast name", "patronymic": "patronymic"},
+    "ru": {"first_name": r"\bим(я|ени)\b", "last_name": r"\bфамили", "patronymic": r"\bотчеств"},
+    "fr": {"first_name": r"\bprénom\b", "last_name": r"\bnom\b", "patronymic": r"\bpatronyme\b"},
+}
+
+
+@pytest.mark.parametrize("language", ["en", "ru", "fr"])
+def test_each_name_message_names_its_own_field(app, language):
+    """A surname's error never speaks of the first name, in any language."""
+    from flask_babel import force_locale
+
+    from portal.identity import NAME_MESSAGES
+
+    words = FIELD_WORDS[language]
+    with app.test_request_context(), force_locale(language):
+        for field, messages in NAME_MESSAGES.items():
+            for message in messages.values():
+                said = str(message).casefold()
+                assert re.search(words[field], said), message
+                others = [word for name, word in words.items() if name != field]
+                assert not any(re.search(word, said) for word in others), message
+
+
+def test_a_wrong_issuing_country_is_shown_next_to_its_field(client, app):
+    html = text(step_two(client, app, document_country="XX", city=""))
+    part = re.search(r'<div id="document-country-part"[^>]*>', html).group(0)
+    assert "hidden" not in part
+    assert "Choose the country that issued your driving licence from the list." in html
