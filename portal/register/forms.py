@@ -73,7 +73,7 @@ class PersonalForm(PortalForm):
     citizenship = ChoiceField(
         _l("Citizenship"),
         validators=[DataRequired(message=_l("Choose your citizenship."))],
-        invalid_message=_l("Choose a country from the list."),
+        invalid_message=_l("Choose your citizenship from the list of countries."),
     )
     document_type = RadioField(
         _l("Type of document"),
@@ -94,7 +94,7 @@ class PersonalForm(PortalForm):
     country = ChoiceField(
         _l("Country of residence"),
         validators=[DataRequired(message=_l("Choose the country where you live."))],
-        invalid_message=_l("Choose a country from the list."),
+        invalid_message=_l("Choose the country where you live from the list."),
     )
     region = StringField(
         _l("Region, state or province"),
