@@ -47,6 +47,10 @@
       row.appendChild(label);
       fieldset.appendChild(row);
     });
+    var hint = document.getElementById("document_type-hint");
+    if (hint) {
+      hint.hidden = citizenship.value !== "";
+    }
     if (patronymic) {
       patronymic.hidden = citizenship.value !== "" && patronymicCountries.indexOf(citizenship.value) < 0;
     }
