@@ -9,14 +9,17 @@ FLASK := $(BIN)/flask
 export FLASK_APP := portal
 
 # Debian packages the tests need (installed only when missing): Chromium, gettext,
-# PostgreSQL and Redis server binaries, tesseract-ocr and the OCR-B font (passport pre-check).
+# PostgreSQL and Redis server binaries, tesseract-ocr and the OCR-B font (passport pre-check),
+# Java for the Nu HTML checker; the checker itself (vnu-jar) from npm, pinned in package-lock.json.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 APT := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
+
+VNU_JAR := node_modules/vnu-jar/build/dist/vnu.jar
 
 PO_FILES := $(wildcard translations/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: run test fuzz setup install catalogs db system-deps lint format bench load clean
+.PHONY: run test fuzz setup install catalogs db system-deps debian-deps lint format bench load screenshots clean
 
 # The outbox worker runs beside the server and stops with it (Ctrl-C reaches both;
 # the trap covers the server stopping on its own, e.g. when the port is taken).
@@ -55,7 +58,9 @@ translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $
 db: install
 	$(FLASK) db upgrade
 
-system-deps:
+system-deps: debian-deps $(VNU_JAR)
+
+debian-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v msgfmt >/dev/null 2>&1 || missing="$$missing gettext"; \
@@ -64,10 +69,18 @@ system-deps:
 		|| missing="$$missing postgresql"; \
 	command -v tesseract >/dev/null 2>&1 || missing="$$missing tesseract-ocr tesseract-ocr-eng"; \
 	test -f /usr/share/fonts/opentype/ocr-b/OCRB.otf || missing="$$missing fonts-ocr-b"; \
+	command -v java >/dev/null 2>&1 || missing="$$missing default-jre-headless"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 		echo "Installing from Debian:$$missing"; \
 		$(APT) update -qq && $(APT) install -y -qq --no-install-recommends $$missing; \
 	fi
+
+# The Nu HTML checker, exactly the version of package-lock.json, into node_modules/
+# (its install script, which would fetch a Java of its own, is not run: Debian's is used).
+$(VNU_JAR): package.json package-lock.json | debian-deps
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
 
 lint:
 	$(BIN)/ruff check .
@@ -96,6 +109,10 @@ CONCURRENCY ?= 100
 DURATION ?= 300
 load: setup system-deps
 	$(BIN)/python bench/load.py --concurrency $(CONCURRENCY) --duration $(DURATION)
+
+# The README's pictures of the wizard in each language (docs/screenshots/), from Chromium.
+screenshots: setup system-deps
+	$(BIN)/python -m tests.screenshots docs/screenshots
 
 clean:
 	rm -rf $(VENV) instance $(MO_FILES)

@@ -39,6 +39,9 @@ class Config:
     LANGUAGES = ["en", "ru", "fr"]
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"
+    # The IANA zone of times shown when the browser has not told its own (the tz cookie),
+    # and of every time in a letter.
+    DEFAULT_TIMEZONE = "UTC"
     # A pseudo-locale (?lang=en-XA) that shows which text skipped the catalogs.
     PSEUDO_LOCALE_ENABLED = False
     WTF_I18N_ENABLED = True
@@ -93,6 +96,8 @@ class Config:
     LOGIN_RATE_LIMIT = "20 per minute; 200 per hour"
     LOGIN_ADDRESS_RATE_LIMIT = "10 per minute; 50 per hour"
     RECOVER_RATE_LIMIT = "10 per minute; 60 per hour"
+    # The live strength check of a new password (portal.js asks as the person types).
+    PASSWORD_STRENGTH_RATE_LIMIT = "60 per minute; 600 per hour"
 
     # Prometheus metrics at /metrics (portal.metrics): off, and then the page is a 404.
     # When on, only a direct loopback peer or `Authorization: Bearer METRICS_TOKEN` reads them.

@@ -58,6 +58,9 @@ def load_configuration(app: Flask, name: str | None, overrides: Mapping[str, Any
         raise ConfigError("DOCUMENT_STORAGE must be outside the static folder, which anyone reads")
     app.config["DOCUMENT_STORAGE"] = storage
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(ROOT / "translations"))
+    from portal.moments import valid_default_zone
+
+    valid_default_zone(app.config)
     if app.config.get("LOG_FORMAT", "text") not in ("text", "json"):
         raise ConfigError('LOG_FORMAT must be "text" or "json"')
     if name == "production":
@@ -100,9 +103,13 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
-    from portal import auth, i18n
+    from portal import auth, i18n, moments
 
     app.after_request(i18n.remember_language)
+    app.add_template_filter(moments.moment_text, "moment_text")
+    app.add_template_filter(moments.date_text, "long_date")
+    app.add_template_filter(moments.machine_time, "machine_time")
+    app.add_template_global(moments.reader_zone, "reader_zone")
     app.context_processor(
         lambda: {
             "html_lang": i18n.html_lang,

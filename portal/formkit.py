@@ -60,12 +60,17 @@ class PortalForm(FlaskForm):
 
     ``not_kept``: text fields holding a secret (passwords, files and buttons never are kept).
 
+    ``id_prefix``: see below; the CSRF token has no id at all.
+
     ``page_order``: the fields the page shows first, when they are not first in the class
     (fields mixed in or inherited come first there). The error summary lists errors in
     field order, so it then reads in the order of the page.
     """
 
     page_order: tuple[str, ...] = ()
+    # Put before every field's id (not its name, which is the contract): a form sharing a
+    # page with another one keeps its ids apart ("language-submit" beside "submit").
+    id_prefix: str = ""
     # Text fields that hold a secret: never kept to be shown again (portal.unsaved).
     not_kept: tuple[str, ...] = ()
 
@@ -73,6 +78,13 @@ class PortalForm(FlaskForm):
         super().__init__(*args, **kwargs)
         for name in reversed(self.page_order):
             self._fields.move_to_end(name, last=False)
+        if self.id_prefix:
+            for field in self._fields.values():
+                field.id = field.label.field_id = f"{self.id_prefix}-{field.id}"
+        if "csrf_token" in self._fields:
+            # A hidden field has no label to point at it: without an id, several forms
+            # (or one form repeated down a list) on a page never share one.
+            self._fields["csrf_token"].id = False
 
     class Meta(FlaskForm.Meta):
         def get_translations(self, form):
@@ -96,7 +108,12 @@ class PortalForm(FlaskForm):
             field.errors = list(field.process_errors)
         for field in unusable:
             field.data = field.data.replace("\x00", "")
-            field.errors.append(_("This contains a character that cannot be used. Type it again."))
+            field.errors.append(
+                _(
+                    "“%(field)s” contains a character that cannot be used. Type it again.",
+                    field=field.label.text,
+                )
+            )
         return False
 
 
@@ -125,9 +142,9 @@ def clean_email(value: str) -> str:
     except EmailNotValidError as error:
         if "@" not in value or value.count("@") > 1:
             raise ValidationError(
-                _("An e-mail address has one @ sign, like name@example.com.")
+                _("An email address has one @ sign, like name@example.com.")
             ) from error
-        raise ValidationError(_("Enter an e-mail address like name@example.com.")) from error
+        raise ValidationError(_("Enter an email address like name@example.com.")) from error
     return result.normalized.lower()
 
 
@@ -227,7 +244,9 @@ def mark_required(*fields) -> None:
 
 
 def check_new_password(password_field, confirm_field, email: str, names=(), required=True) -> bool:
-    """The wizard's password policy, with the reason shown next to the field."""
+    """The wizard's password policy, with the reason shown next to the field. A weak
+    password and a different repetition are both said at once: fixing one must not
+    reveal the other only on the next submit."""
     password, confirm = password_field.data or "", confirm_field.data or ""
     if not (password or confirm or required):
         return True
@@ -236,13 +255,14 @@ def check_new_password(password_field, confirm_field, email: str, names=(), requ
     )
     if problem:
         add_error(password_field, problem)
-        return False
-    if password != confirm:
+    if password and not confirm:
+        add_error(confirm_field, _("Type the password a second time to confirm it."))
+    elif password != confirm:
         add_error(
-            confirm_field, _("The two passwords are different. Type the same password twice.")
+            confirm_field,
+            _("The repeated password is different. Type the same password in both fields."),
         )
-        return False
-    return True
+    return not problem and password == confirm
 
 
 def set_question_choices(*fields) -> None:
@@ -251,19 +271,23 @@ def set_question_choices(*fields) -> None:
         field.set_choices(choices)
 
 
-# Each message names the question it belongs to.
-ANSWER_MESSAGES = (
-    {
-        "empty": _l("Enter the answer to the first question."),
-        "short": _l("The answer to the first question needs at least 2 characters."),
-        "long": _l("The answer to the first question can have at most %(num)d characters."),
-    },
-    {
-        "empty": _l("Enter the answer to the second question."),
-        "short": _l("The answer to the second question needs at least 2 characters."),
-        "long": _l("The answer to the second question can have at most %(num)d characters."),
-    },
-)
+def answer_messages(number: int) -> dict[str, str]:
+    """The errors of the answer to question 1 or 2, each naming its question."""
+    if number == 1:
+        return {
+            "missing": _("Enter the answer to the first question."),
+            "short": _("The answer to the first question needs at least 2 characters."),
+            "long": _(
+                "The answer to the first question can have at most %(num)d characters.", num=100
+            ),
+        }
+    return {
+        "missing": _("Enter the answer to the second question."),
+        "short": _("The answer to the second question needs at least 2 characters."),
+        "long": _(
+            "The answer to the second question can have at most %(num)d characters.", num=100
+        ),
+    }
 
 
 def check_questions(pairs, kept_questions=(None, None)) -> bool:
@@ -273,18 +297,19 @@ def check_questions(pairs, kept_questions=(None, None)) -> bool:
     if question_1.data and question_1.data == question_2.data:
         add_error(question_2, _("Choose two different questions."))
         valid = False
-    for (question, answer), kept, messages in zip(
-        pairs, kept_questions, ANSWER_MESSAGES, strict=True
+    for number, ((question, answer), kept) in enumerate(
+        zip(pairs, kept_questions, strict=True), start=1
     ):
+        messages = answer_messages(number)
         text = " ".join((answer.data or "").split())
         if not text and not (kept and question.data == kept):
-            add_error(answer, str(messages["empty"]))
+            add_error(answer, messages["missing"])
             valid = False
         elif text and len(text) < 2:
-            add_error(answer, str(messages["short"]))
+            add_error(answer, messages["short"])
             valid = False
         elif len(text) > 100:
-            add_error(answer, str(messages["long"]) % {"num": 100})
+            add_error(answer, messages["long"])
             valid = False
     return valid
 

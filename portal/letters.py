@@ -22,15 +22,16 @@ from portal.extensions import db
 from portal.i18n import in_language
 from portal.models import Account, Draft, LetterRequest, OutboxMessage
 from portal.models.outbox import DEAD, SENT
+from portal.moments import letter_zone
 
 SUBJECTS = {
-    "confirm": _l("Confirm your e-mail address to open your wallet"),
-    "reminder": _l("Your wallet is waiting: confirm your e-mail address"),
+    "confirm": _l("Confirm your email address to open your wallet"),
+    "reminder": _l("Your wallet is waiting: confirm your email address"),
     "already_registered": _l("You already have a wallet"),
     "continue_registration": _l("Continue opening your wallet"),
     "welcome": _l("Your wallet is open"),
-    "recover": _l("Recover your wallet"),
-    "recovery_locked": _l("Recovery of your wallet is locked for now"),
+    "recover": _l("Reset your password"),
+    "recovery_locked": _l("Resetting your password is locked for now"),
     "password_changed": _l("Your wallet password was changed"),
     "questions_changed": _l("Your security questions were changed"),
     "verification_approved": _l("Your identity is verified"),
@@ -77,7 +78,7 @@ def enqueue_letter(
 
 def render_letter(kind: str, recipient: str, language: str, **context) -> OutboxMessage:
     """The letter as a row not yet queued."""
-    with in_language(language):
+    with in_language(language), letter_zone():
         subject = str(SUBJECTS[kind])
         context.update(
             subject=subject,

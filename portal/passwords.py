@@ -94,13 +94,13 @@ def _core(password: str) -> str:
 def password_problem(password: str, email: str = "", names: tuple[str, ...] = ()) -> str | None:
     """Why this password would be easy to guess, in the reader's language; None if it is fine."""
     if len(password) < MIN_LENGTH:
-        return _("A password needs at least %(num)d characters.", num=MIN_LENGTH)
+        return _("The password needs at least %(num)d characters.", num=MIN_LENGTH)
     if len(password) > MAX_LENGTH:
-        return _("A password can have at most %(num)d characters.", num=MAX_LENGTH)
+        return _("The password can have at most %(num)d characters.", num=MAX_LENGTH)
     folded = password.casefold()
     local_part = email.split("@", 1)[0].casefold()
     if len(local_part) >= 3 and local_part in folded:
-        return _("Do not use your e-mail address in the password.")
+        return _("Do not use your email address in the password.")
     if any(len(name) >= 3 and name.casefold() in folded for name in names):
         return _("Do not use your name in the password.")
     core = _core(password)
@@ -133,17 +133,23 @@ def _reason(sequence: list[dict]) -> str:
     if "passwords" in names:
         return _("This is one of the most common passwords: it is the first one attackers try.")
     if "spatial" in patterns:
-        return _("Keyboard patterns like qwerty are easy to guess. Add a few words of your own.")
+        return _(
+            "The password has a keyboard pattern like qwerty, which is easy to guess. "
+            "Add a few words of your own."
+        )
     if "repeat" in patterns:
-        return _("Repeated characters like aaa or abcabc are easy to guess.")
+        return _("The password repeats characters, like aaa or abcabc, which is easy to guess.")
     if "sequence" in patterns:
-        return _("Sequences like abcd or 4321 are easy to guess.")
+        return _("The password has a sequence like abcd or 4321, which is easy to guess.")
     if patterns & {"date", "regex"}:
-        return _("Dates and years are easy to guess. Add a few words of your own.")
+        return _(
+            "The password has a date or a year, which is easy to guess. "
+            "Add a few words of your own."
+        )
     if "dictionary" in patterns:
         return _(
-            "Common words and names are easy to guess, even with digits or symbols added. "
-            "Add another word or two."
+            "The password is made of common words or names, which are easy to guess even "
+            "with digits or symbols added. Add another word or two."
         )
     return _(
         "This password is too easy to guess. A short phrase of three or four words is "

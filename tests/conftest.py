@@ -6,10 +6,12 @@ import re
 import pytest
 from flask_migrate import upgrade
 from hypothesis import HealthCheck, settings
+from playwright.sync_api import sync_playwright
 from sqlalchemy import text
 
 from portal import create_app
 from portal.extensions import db
+from tests.browser import CHROMIUM_FLAGS, chromium_path
 from tests.postgres import PostgresCluster
 
 # Hypothesis: the same examples in every run of `make test` ("ci"), long random runs by
@@ -34,6 +36,17 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Debian's Chromium, headless, driven by Playwright: one per test module."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path(), args=CHROMIUM_FLAGS, headless=True
+        )
+        yield browser
+        browser.close()
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,9 @@ from html.parser import HTMLParser
 from sqlalchemy import select, update
 
 from portal.extensions import db
-from portal.models import Account, Draft
+from portal.models import Account, Draft, OutboxMessage
+from portal.models.outbox import SENT
+from portal.models.types import utcnow
 from tests.journey import (
     CSRF,
     Person,
@@ -87,6 +89,15 @@ def every_page(app, language: str) -> list[Page]:
     visit.keep(
         "resend too early", submit(visit.client, "/register/resend", {}, page="/register/sent")
     )
+    _letter_fate(app, person.email, attempts=1, last_error="451 Mailbox busy")
+    visit.get("check your mail, trouble delivering", "/register/sent")
+    _letter_fate(app, person.email, status=SENT, sent_at=utcnow())
+    visit.get("check your mail, letter sent", "/register/sent")
+    visit.get("help, from check your mail", "/help/email?next=/register/sent")
+    visit.keep(
+        "sign in failed, this browser's unfinished registration",
+        sign_in(visit.client, person.email, "wrong-pass-1"),
+    )
     visit.get("invalid link", "/register/confirm/forged")
     with app.app_context():
         ref = db.session.scalar(select(Draft.ref).where(Draft.email == person.email))
@@ -144,6 +155,10 @@ def every_page(app, language: str) -> list[Page]:
 
     # Recovery.
     mine.keep("recovery letter sent", submit(mine.client, "/recover", {"email": owner.email}))
+    mine.keep(
+        "reset email asked again too early",
+        submit(mine.client, "/recover/resend", {}, page="/recover/sent"),
+    )
     link = link_in(letters(app, owner.email, "recover")[-1], "/recover/")
     mine.get("security questions", link)
     mine.keep("security questions, empty", submit(mine.client, link, {}))
@@ -190,6 +205,15 @@ def every_page(app, language: str) -> list[Page]:
         re.sub(r".*?(/dev/mail/\d+).*", r"\1", _first_letter_link(mine)),
     )
     return visit.pages + mine.pages
+
+
+def _letter_fate(app, email: str, **values) -> None:
+    """What the outbox worker would have written on the address's letters."""
+    with app.app_context():
+        db.session.execute(
+            update(OutboxMessage).where(OutboxMessage.recipient == email).values(**values)
+        )
+        db.session.commit()
 
 
 def _verification_and_desk(app, mine: Visit, tag: str, language: str) -> None:

@@ -111,7 +111,7 @@ def scrub(html: str) -> str:
 @pytest.mark.parametrize(
     ("language", "message"),
     [
-        ("en", "The e-mail address or the password is not right"),
+        ("en", "The email address or the password is wrong"),
         ("ru", "Неверный адрес электронной почты или пароль"),
         ("fr", "L’adresse e-mail ou le mot de passe est incorrect"),
     ],
@@ -129,6 +129,7 @@ def test_one_generic_error_for_every_failure(app, owner, language, message):
         assert response.status_code == 200
         pages.append(scrub(text(response)).replace(email, "EMAIL"))
     assert message in pages[0]
+    assert 'href="/recover"' in pages[0]  # the way to reset the password, right there
     assert pages[0] == pages[1] == pages[2]
 
 
@@ -138,13 +139,38 @@ def test_an_unfinished_registration_gets_a_letter_to_continue(app):
     with app.app_context():
         db.session.execute(update(Draft).values(last_letter_at=utcnow() - timedelta(minutes=11)))
         db.session.commit()
-    for _ in range(2):
-        response = sign_in(app.test_client(), person.email, "anything-at-all-1")
-        assert "we have just sent you a letter with a link to continue" in text(response)
+    pages = []
+    for email in (person.email, person.email, "nobody@example.com"):
+        response = sign_in(app.test_client(), email, "anything-at-all-1")
+        pages.append(scrub(text(response)).replace(email, "EMAIL"))
+    # Another browser is told nothing about the draft: the page is a stranger's.
+    assert pages[0] == pages[1] == pages[2]
+    assert "Continue opening your wallet" not in pages[0]
     # One letter, not one per attempt.
     [letter] = letters(app, person.email, "continue_registration")
     link = re.search(r"https?://[^/]+(/register/confirm/\S+)", letter.body_text).group(1)
     assert app.test_client().get(link).headers["Location"] == "/register/personal"
+
+
+@pytest.mark.parametrize("language", ["en", "ru", "fr"])
+def test_the_browser_holding_the_draft_is_offered_to_continue(app, language):
+    """Only the browser that started the registration (its session holds the draft)
+    hears of it, and only for that draft's address: it learns nothing it did not know."""
+    person = Person(email="halfway@example.com")
+    browser = app.test_client()
+    start(browser, person)
+    browser.get(f"/?lang={language}")
+    own = text(sign_in(browser, "Halfway@Example.com", "anything-at-all-1"))
+    assert 'href="/register/sent"' in own
+    other = text(sign_in(browser, "someone-else@example.com", "anything-at-all-1"))
+    assert 'href="/register/sent"' not in other
+    continue_text = {
+        "en": "Continue opening your wallet",
+        "ru": "Продолжите открытие кошелька",
+        "fr": "Poursuivez l’ouverture de votre portefeuille",
+    }[language]
+    assert continue_text in own
+    assert continue_text not in other
 
 
 def test_a_stranger_gets_no_letter(app):
@@ -374,7 +400,7 @@ def test_the_new_password_follows_the_policy(client, app, owner):
     assert "one of the most common passwords" in text(
         change_password(client, owner.password, "password123")
     )
-    assert "The two passwords are different" in text(
+    assert "The repeated password is different" in text(
         change_password(client, owner.password, NEW_PASSWORD, NEW_PASSWORD + "x")
     )
 

@@ -95,7 +95,7 @@ def test_the_field_is_a_date_input_for_the_browser(client, app):
 
 @pytest.mark.parametrize(
     ("language", "shown"),
-    [("en", "May 17, 1990"), ("fr", "17 mai 1990"), ("ru", "17 мая 1990\u202fг.")],
+    [("en", "17 May 1990"), ("fr", "17 mai 1990"), ("ru", "17 мая 1990\u202fг.")],
 )
 def test_the_review_shows_the_date_in_the_page_language(client, app, language, shown):
     person = Person(language=language)

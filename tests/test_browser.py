@@ -9,11 +9,13 @@ from __future__ import annotations
 import logging
 import re
 import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from tests.browser import CHROMIUM_FLAGS, LiveServer, accessibility_violations, chromium_path
+from tests.browser import LiveServer, accessibility_violations
 from tests.conftest import clear_tables, make_app
 from tests.journey import Person, letters
 
@@ -43,16 +45,6 @@ WORDS = {
     },
 }
 NEW_PASSWORD = "harbour-lamp-violin-58"
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_path(), args=CHROMIUM_FLAGS, headless=True
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -520,4 +512,36 @@ def test_pay_forget_reset_through_the_desk_and_pay_again(chromium, live, languag
     page.click("input[name=confirm]")
     expect(page.locator("#payment-state-title")).to_have_text(confirmed)
     visitor.check("second payment confirmed")
+    context.close()
+
+
+@pytest.mark.parametrize("language", ["en", "ru", "fr"])
+def test_times_follow_the_browsers_time_zone(chromium, live, language):
+    """The script tells the server the browser's zone (the tz cookie) and rewrites the times
+    of the first page, written in the default zone, as the server then writes them."""
+    from tests.journey import start
+
+    start(live.app.test_client(), Person(email=f"tz-{language}@example.com", language=language))
+    context = chromium.new_context(timezone_id="Asia/Tokyo", locale="en-GB")
+    page = context.new_page()
+    visitor = Visitor(page, live.url)
+    visitor.goto(f"/dev/mail?lang={language}", "development mailbox, first visit")
+    first = page.locator("time[data-local-time]").first
+    expect(first).to_have_attribute("data-local-time", "Asia/Tokyo")
+    by_script = first.text_content()
+    assert "UTC" not in by_script
+    assert {cookie["name"]: cookie["value"] for cookie in context.cookies()}["tz"] == "Asia/Tokyo"
+
+    # The next page as the server writes it (before any script), with the browser's cookies.
+    html = context.request.get(f"{live.url}/dev/mail").text()
+    zone, by_server = re.search(r'data-local-time="([^"]*)">([^<]+)</time>', html).groups()
+    assert zone == "Asia/Tokyo"
+    # The same words (ICU's and CLDR-by-Babel's spaces may differ: one kind of space here).
+    assert by_server.split() == by_script.split()
+    moment = datetime.fromisoformat(first.get_attribute("datetime")).astimezone(
+        ZoneInfo("Asia/Tokyo")
+    )
+    assert f"{moment:%H:%M}" in by_server
+    if language == "en":
+        assert by_server == f"{moment.day} {moment:%B %Y} at {moment:%H:%M}"
     context.close()

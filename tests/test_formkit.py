@@ -115,4 +115,4 @@ def test_signing_in_with_a_body_no_browser_sends_shows_the_form_again(sqlite_app
         body["data"]["csrf_token"] = token
         response = client.post("/login", content_type="multipart/form-data", **body)
     assert response.status_code == 200
-    assert "Enter your e-mail address." in response.get_data(as_text=True)
+    assert "Enter your email address." in response.get_data(as_text=True)

@@ -10,7 +10,7 @@ import pytest
 
 from tests.journey import Person, letters, link_in, open_wallet, reach_personal, submit, text
 
-NUL_MESSAGE = "This contains a character that cannot be used. Type it again."
+NUL_MESSAGE = "“{}” contains a character that cannot be used. Type it again."
 HOSTILE = ["jean\x00@example.com", "x" * 20_000, "\u202e\ufeff", "<script>alert(1)</script>"]
 
 
@@ -27,7 +27,7 @@ def test_signing_in_with_hostile_input(client, value):
 
 def test_a_nul_character_is_refused_next_to_its_field(client):
     html = text(submit(client, "/login", {"email": "jean\x00@example.com", "password": "pw"}))
-    assert error_next_to(html, "email") == NUL_MESSAGE
+    assert error_next_to(html, "email") == NUL_MESSAGE.format("Email address")
     # The rest of what was typed stays, and the character is not shown back.
     assert 'value="jean@example.com"' in html
 
@@ -36,7 +36,7 @@ def test_the_message_is_translated(client):
     client.get("/?lang=ru")
     html = text(submit(client, "/recover", {"email": "a\x00@example.com"}))
     assert error_next_to(html, "email") == (
-        "Поле содержит недопустимый символ. Введите значение заново."
+        "Поле «Адрес электронной почты» содержит недопустимый символ. Введите значение заново."
     )
 
 
@@ -68,12 +68,15 @@ def test_account_forms_with_a_nul_character(app):
         ("/account/questions", ("current_password", "answer_1", "answer_2")),
     ):
         html = text(submit(browser, path, dict.fromkeys(fields, "a\x00")))
-        assert NUL_MESSAGE in html, path
+        for field in fields:
+            label = {"current_password": "Current password", "password": "New password"}.get(field)
+            if label:
+                assert NUL_MESSAGE.format(label) in html, path
     submit(browser, "/logout", {}, page="/account")
     submit(browser, "/recover", {"email": person.email})
     link = link_in(letters(app, person.email, "recover")[-1], "/recover/")
     html = text(submit(browser, link, {"answer_1": "a\x00", "answer_2": person.answer_2}))
-    assert error_next_to(html, "answer_1") == NUL_MESSAGE
+    assert error_next_to(html, "answer_1") == NUL_MESSAGE.format("Answer to the first question")
 
 
 @pytest.mark.parametrize(

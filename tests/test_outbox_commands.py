@@ -226,15 +226,15 @@ def start_registration(client, email: str) -> None:
 @pytest.mark.parametrize(
     ("refusals", "state", "words"),
     [
-        (0, "sent", "The letter left us at"),
-        (1, "trouble", "We are having trouble delivering the letter"),
+        (0, "sent", "Sent on "),
+        (1, "trouble", "having trouble delivering it; we keep trying."),
     ],
 )
 def test_check_your_mail_shows_the_letters_real_state(app_factory, smtp, refusals, state, words):
     app = app_factory(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port)
     client = app.test_client()
     start_registration(client, "new@example.com")
-    assert "Your letter is on its way: we queued it at" in client.get("/register/sent").text
+    assert "We are sending it." in client.get("/register/sent").text
     assert client.get("/register/sent/status").json["state"] == "queued"
 
     smtp.temporary_failures = refusals

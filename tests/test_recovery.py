@@ -141,7 +141,7 @@ def test_the_new_password_follows_the_policy(app, owner):
     html = text(answer(client, link, owner.answer_1, owner.answer_2, "123456789"))
     assert "one of the most common passwords" in html
     html = text(answer(client, link, owner.answer_1, owner.answer_2, NEW_PASSWORD, "other-1"))
-    assert "The two passwords are different" in html
+    assert "The repeated password is different" in html
     # Answers were right, but nothing changed and nothing was counted.
     with app.app_context():
         assert db.session.scalar(select(Account.recovery_failures)) == 0
@@ -172,13 +172,13 @@ def test_five_wrong_answers_lock_recovery_and_tell_the_owner(app, owner):
         answer(client, link, "wrong", "wrong")
     assert locked_until(app, owner.email) is None
     response = answer(client, link, "wrong", "wrong")
-    assert "Recovery is locked for now" in text(response)
+    assert "Resetting the password is locked for now" in text(response)
     until = locked_until(app, owner.email)
     assert timedelta(minutes=59) < until - utcnow() <= timedelta(hours=1)
     [letter] = letters(app, owner.email, "recovery_locked")
-    assert "locked recovery" in letter.body_text
+    assert "locked resetting the password" in letter.body_text
     # Even the right answers do nothing while locked; no new letter can be asked for.
-    assert "Recovery is locked" in text(client.get(link))
+    assert "Resetting the password is locked" in text(client.get(link))
     form = {
         "csrf_token": token,
         "answer_1": owner.answer_1,
@@ -186,7 +186,7 @@ def test_five_wrong_answers_lock_recovery_and_tell_the_owner(app, owner):
         "password": NEW_PASSWORD,
         "password_confirm": NEW_PASSWORD,
     }
-    assert "Recovery is locked" in text(client.post(link, data=form))
+    assert "Resetting the password is locked" in text(client.post(link, data=form))
     ask(app.test_client(), owner.email)
     assert len(letters(app, owner.email, "recover")) == 1
     # The password still works.

@@ -24,6 +24,7 @@ from tests.journey import (
     submit,
     text,
 )
+from tests.pages import visible_text
 
 
 def test_step_one_shows_the_captcha_with_its_alternatives(client):
@@ -33,7 +34,7 @@ def test_step_one_shows_the_captcha_with_its_alternatives(client):
     assert f'href="/register/captcha/{challenge_id}.wav"' in html
     assert 'name="new_captcha"' in html
     assert "Step 1 of 4" in html
-    # Enter submits the form's first button: it must be "Send the letter".
+    # Enter submits the form's first button: it must be "Send the email".
     buttons = re.findall(r'<input[^>]*type="submit"[^>]*>', html)
     assert 'name="submit"' in buttons[0]
 
@@ -271,13 +272,13 @@ def test_new_image_for_scripts(client):
 @pytest.mark.parametrize(
     ("language", "email", "message"),
     [
-        ("en", "", "Enter your e-mail address."),
+        ("en", "", "Enter your email address."),
         ("ru", "", "Введите адрес электронной почты."),
         ("fr", "", "Saisissez votre adresse e-mail."),
-        ("en", "anna.example.ru", "An e-mail address has one @ sign"),
+        ("en", "anna.example.ru", "An email address has one @ sign"),
         ("ru", "anna.example.ru", "В адресе электронной почты должен быть один знак @"),
         ("fr", "anna@@example.ru", "Une adresse e-mail contient un seul signe @"),
-        ("en", "anna@example", "Enter an e-mail address like name@example.com."),
+        ("en", "anna@example", "Enter an email address like name@example.com."),
         ("ru", "anna@exa mple.ru", "Введите адрес в виде name@example.com."),
         ("fr", "anna@-example.ru", "Saisissez une adresse de la forme name@example.com."),
     ],
@@ -364,7 +365,7 @@ def test_sent_page_without_a_draft_goes_to_step_one(client):
 @pytest.mark.parametrize(
     ("language", "phrases"),
     [
-        ("en", ["We sent a letter to", "Send the letter again", "Change the address"]),
+        ("en", ["We sent an email to", "Send the email again", "Change the address"]),
         ("ru", ["Мы отправили письмо на адрес", "Отправить письмо ещё раз", "Изменить адрес"]),
         ("fr", ["Nous avons envoyé un e-mail à", "Renvoyer l’e-mail", "Modifier l’adresse"]),
     ],
@@ -373,11 +374,16 @@ def test_sent_page_tells_what_happened_and_what_to_do(client, language, phrases)
     start(client, Person(email="anna@example.ru", language=language))
     html = text(client.get("/register/sent"))
     assert "anna@example.ru" in html
-    assert '<time datetime="' in html
+    # Not sent yet: a sentence, no time and no outbox word ("queued").
+    assert SENDING[language] in html
+    assert not any("queue" in chunk.lower() for chunk in visible_text(html))
     assert 'href="/help/email"' in html
     assert 'href="/register"' in html
     for phrase in phrases:
         assert phrase in html
+
+
+SENDING = {"en": "We are sending it.", "ru": "Мы отправляем письмо.", "fr": "Nous l’envoyons."}
 
 
 @pytest.mark.parametrize(
@@ -427,7 +433,7 @@ def test_resend_sends_again_and_every_link_keeps_working(app):
     first_link = confirmation_path(app, person.email)
     age_last_letter(app, 61)
     resend(client)
-    assert "We sent the letter again" in text(client.get("/register/sent"))
+    assert "We sent the email again" in text(client.get("/register/sent"))
     confirm_letters = letters(app, person.email, "confirm")
     assert len(confirm_letters) == 2
     second_link = link_in(confirm_letters[1], "/register/confirm/")

@@ -8,8 +8,8 @@ from tests.journey import Person, letters, link_in, start, submit, text
 JOURNEY = {
     "en": {
         "sent": ["Check your mail", "What you enter is kept for 7 days"],
-        "letter": "Confirm your e-mail address to open your wallet",
-        "personal": ["Thank you: your e-mail address is confirmed.", "Step 2 of 4"],
+        "letter": "Confirm your email address to open your wallet",
+        "personal": ["Thank you: your email address is confirmed.", "Step 2 of 4"],
         "security": ["Password and security questions", "Step 3 of 4"],
         "refunds": ["Refunds to your wallet", "Step 4 of 4", "Check your details"],
         "account": ["Your wallet is open. Welcome!", "My wallet"],

@@ -183,11 +183,15 @@ def personal_errors(client, app, language="en", **changes):
     ("field", "value", "message"),
     [
         ("first_name", "", "Enter your first name as in your document."),
-        ("first_name", "J3an", "hyphens and apostrophes in the first name"),
-        ("first_name", "-Jean", "The first name must start and end with a letter."),
+        (
+            "first_name",
+            "J3an",
+            "Use only letters, spaces, hyphens and apostrophes in the first name",
+        ),
+        ("first_name", "-Jean", "The first name starts and ends with a letter."),
         ("last_name", "", "Enter your last name as in your document."),
         ("last_name", "Dup0nt", "hyphens and apostrophes in the last name"),
-        ("last_name", "-Dupont", "The last name must start and end with a letter."),
+        ("last_name", "-Dupont", "The last name starts and ends with a letter."),
         ("last_name", "D" * 61, "The last name can have at most 60 characters."),
         ("city", "P" * 101, "The city or town can have at most 100 characters."),
         ("street", "r" * 201, "The street address can have at most 200 characters."),
@@ -220,10 +224,12 @@ def test_each_personal_field_is_checked(client, app, field, value, message):
     [
         ("ru", {"first_name": ""}, "Введите имя так, как в документе."),
         ("fr", {"first_name": ""}, "Saisissez votre prénom tel qu’il figure sur votre pièce"),
-        ("ru", {"first_name": "Ж4"}, "В имени используйте только буквы, пробелы, дефисы"),
-        ("fr", {"first_name": "Ж4"}, "Dans le prénom, utilisez uniquement des lettres"),
-        ("ru", {"last_name": "Ж4"}, "В фамилии используйте только буквы"),
-        ("fr", {"last_name": "Ж4"}, "Dans le nom de famille, utilisez uniquement des lettres"),
+        (
+            "ru",
+            {"first_name": "Ж4"},
+            "В имени можно использовать только буквы, пробелы, дефисы и апострофы",
+        ),
+        ("fr", {"first_name": "Ж4"}, "Utilisez uniquement des lettres, des espaces"),
         (
             "ru",
             {"citizenship": "RU", "document_type": "national_id", "document_number": "4509 1234"},
@@ -347,15 +353,15 @@ def security_page(client, app, language="en", **changes):
 @pytest.mark.parametrize(
     ("password", "message"),
     [
-        ("short1", "A password needs at least 8 characters."),
+        ("short1", "The password needs at least 8 characters."),
         ("password1", "This is one of the most common passwords"),
         ("qwertyuiop", "This is one of the most common passwords"),
-        ("jean.dupont77!", "Do not use your e-mail address in the password."),
+        ("jean.dupont77!", "Do not use your email address in the password."),
         ("Dupont-1234", "Do not use your name in the password."),
         ("йцукенгшщ", "This is one of the most common passwords"),
         ("azertyuiop", "This is one of the most common passwords"),
-        ("aaaaaaaaaaaa", "Repeated characters like aaa or abcabc are easy to guess."),
-        ("x" * 300, "A password can have at most 256 characters."),
+        ("aaaaaaaaaaaa", "The password repeats characters, like aaa or abcabc, which is easy"),
+        ("x" * 300, "The password can have at most 256 characters."),
     ],
 )
 def test_weak_passwords_are_refused_with_the_reason(client, app, password, message):
@@ -374,7 +380,7 @@ def test_long_passwords_are_accepted(client, app):
 
 def test_passwords_must_match(client, app):
     html = security_page(client, app, password_confirm="velvet-otter-lantern-93")
-    assert "The two passwords are different" in html
+    assert "The repeated password is different" in html
 
 
 def test_two_different_questions(client, app):

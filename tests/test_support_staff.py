@@ -106,7 +106,7 @@ def test_setup_refuses_a_short_password_and_a_wrong_code_and_stays_usable(app, c
         {"password": "short-one", "password_confirm": "short-one", "code": "12 34 56"},
     )
     assert short.status_code == 200
-    assert "Use at least 12 characters." in page_text(short)
+    assert "The password needs at least 12 characters." in page_text(short)
     good_code = pyotp.TOTP(secret).now()
     wrong = str((int(good_code) + 1) % 1_000_000).zfill(6)
     refused = submit(

@@ -20,7 +20,15 @@ from tests.conftest import clear_tables
 from tests.journey import Person
 from tests.pages import SHOP_ITEM, SHOP_NAME, every_page, visible_text
 
-BRACKETED = re.compile(re.escape(OPEN) + ".*?" + re.escape(CLOSE), re.S)
+# A catalog string, with the catalog strings nested in it (a date and time "⟦… at …⟧" in a
+# sentence).
+_OUTSIDE = f"[^{re.escape(OPEN)}{re.escape(CLOSE)}]"
+BRACKETED = re.compile(
+    re.escape(OPEN)
+    + f"(?:{_OUTSIDE}|{re.escape(OPEN)}{_OUTSIDE}*{re.escape(CLOSE)})*"
+    + re.escape(CLOSE),
+    re.S,
+)
 # Text that is data, not wording: what people typed, names of languages in their own
 # language, CLDR's country names, addresses and identifiers.
 DATA = sorted(

@@ -1,7 +1,7 @@
 """accounts patronymic and document country
 
 Revision ID: 1238ff90b048
-Revises: 66a33521ef22
+Revises: 61a565637714
 Create Date: 2026-12-04 01:30:10.279487
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '1238ff90b048'
-down_revision = '66a33521ef22'
+down_revision = '61a565637714'
 branch_labels = None
 depends_on = None
 

@@ -21,7 +21,7 @@ def upgrade():
     op.create_table('letter_requests',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=40), nullable=False),
-    sa.Column('email', sa.String(length=254), nullable=False),
+    sa.Column('email', sa.Text(), nullable=False),
     sa.Column('locale', sa.String(length=10), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_letter_requests'))

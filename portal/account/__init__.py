@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("account", __name__)
 
-from portal.account import routes  # noqa: E402,F401
+from portal.account import routes, strength  # noqa: E402,F401

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired
+from wtforms.validators import DataRequired, Length
 
 from portal.email_typos import SuggestsAddress
 from portal.formkit import (
@@ -19,7 +19,11 @@ from portal.formkit import (
 
 class LoginForm(PortalForm):
     email = StringField(
-        _l("E-mail address"), validators=[DataRequired(message=_l("Enter your e-mail address."))]
+        _l("Email address"),
+        validators=[
+            DataRequired(message=_l("Enter your email address.")),
+            Length(max=254, message=_l("An email address has at most %(max)d characters.")),
+        ],
     )
     password = PasswordField(
         _l("Password"), validators=[DataRequired(message=_l("Enter your password."))]
@@ -37,8 +41,9 @@ class RefundChoiceForm(PortalForm):
 
 
 class LanguageForm(PortalForm):
+    id_prefix = "language"
     locale = ChoiceField(
-        _l("Language for pages and letters"),
+        _l("Language for pages and emails"),
         invalid_message=_l("Choose a language from the list."),
         validators=[DataRequired(message=_l("Choose a language from the list."))],
     )
@@ -87,9 +92,9 @@ class QuestionsForm(SecurityQuestionFields, PortalForm):
 
 class RecoverRequestForm(SuggestsAddress, PortalForm):
     email = EmailAddressField(
-        _l("E-mail address"), validators=[DataRequired(message=_l("Enter your e-mail address."))]
+        _l("Email address"), validators=[DataRequired(message=_l("Enter your email address."))]
     )
-    submit = SubmitField(_l("Send me a recovery letter"))
+    submit = SubmitField(_l("Email me a link to reset the password"))
 
 
 class RecoverForm(NewPasswordForm):

@@ -17,9 +17,10 @@ from sqlalchemy import select
 from portal import auth, counters, metrics
 from portal.extensions import db
 from portal.letters import enqueue_letter, external_url, request_letter, resolver
-from portal.models import Account
+from portal.models import Account, RecoveryRequest
 from portal.models.types import utcnow
 from portal.passwords import hash_secret, verify_answer
+from portal.register.drafts import ResendState, cooldown_state
 from portal.tokens import TokenExpired, TokenInvalid, make_token, read_token
 
 PURPOSE = "recover"
@@ -46,9 +47,44 @@ def request_recovery(email: str, language: str) -> None:
 
     The request only records the letter request, the same row for any address; the
     worker finds the wallet (if any) and sends the letter (``recovery_letter``). So a
-    registered address costs the request no more than an unknown one."""
+    registered address costs the request no more than an unknown one. The address's
+    request row (its resend cooldown) is written alike for every address."""
+    row = counters.hold(RecoveryRequest, key=request_key(email))
+    row.last_request_at = utcnow()
     request_letter("recover", email, language)
     db.session.commit()
+
+
+def request_key(email: str) -> str:
+    return hashlib.sha256(f"recover:{email}".encode()).hexdigest()
+
+
+def resend_state(email: str) -> ResendState:
+    """When this browser may ask again for the address's reset email (registered or not)."""
+    row = db.session.get(RecoveryRequest, request_key(email))
+    if row is None:
+        return cooldown_state(None, 0, None, 0)
+    return cooldown_state(row.last_request_at, row.resends, row.resends_day, row.resends_today)
+
+
+def resend(email: str, language: str) -> tuple[bool, ResendState]:
+    """Ask again, if the cooldown allows: the same growing wait and daily limit as the
+    confirmation's resend, counted per address, for any address.
+
+    The row is held (portal.counters) from before the cooldown is read until the resend
+    is counted: of simultaneous resends, only those the limits allow ask for the email."""
+    row = counters.hold(RecoveryRequest, key=request_key(email))
+    state = cooldown_state(row.last_request_at, row.resends, row.resends_day, row.resends_today)
+    if not state.allowed:
+        db.session.commit()  # releases the row
+        return False, state
+    today = utcnow().date()
+    if row.resends_day != today:
+        row.resends_day, row.resends_today = today, 0
+    row.resends += 1
+    row.resends_today += 1
+    request_recovery(email, language)  # sets last_request_at, commits
+    return True, resend_state(email)
 
 
 @resolver("recover")

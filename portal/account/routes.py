@@ -22,7 +22,10 @@ from portal.account.forms import (
 from portal.countries import country_name
 from portal.extensions import db, limiter
 from portal.formkit import add_error, lookup_email
+from portal.passwords import verify_secret
 from portal.questions import question_text
+from portal.register.forms import ResendForm
+from portal.register.routes import wait_message
 from portal.security import is_safe_next
 
 RECOVER_EMAIL = "recover_email"
@@ -94,7 +97,41 @@ def login():
     if request.method == "POST":
         unsaved.keep_in_session("login", form)
     form.password.data = ""
-    return render_template("account/login.html", form=form, failed=failed, next=target)
+    return render_template(
+        "account/login.html",
+        form=form,
+        failed=failed,
+        next=target,
+        unfinished_url=unfinished_here(form.email.data) if failed else None,
+    )
+
+
+def answers_to_judge(form) -> bool:
+    """Both answers typed in a genuine submit, whatever the password fields hold."""
+    if not form.is_submitted() or form.csrf_token.errors:
+        return False
+    return all(
+        field.data and field.data.strip() and not field.errors
+        for field in (form.answer_1, form.answer_2)
+    )
+
+
+def unfinished_here(typed_email: str | None) -> str | None:
+    """Where this browser's own unfinished registration with the typed address goes on.
+
+    Only the browser that holds the draft (its session) is told: it started that
+    registration, so it learns nothing new, and the answer depends on the session,
+    never on what the database holds for the address. Anyone else sees the same
+    failure for every address (the worker may still send the draft's owner a letter)."""
+    from portal.register.drafts import current_draft
+    from portal.register.routes import step_url
+
+    draft = current_draft()
+    if draft is None or draft.completed_at is not None:
+        return None
+    if draft.email != lookup_email(typed_email or ""):
+        return None
+    return step_url(draft)
 
 
 @bp.post("/logout")
@@ -153,7 +190,7 @@ def language():
         return redirect(url_for("account.overview"))
     settings.change_language(account, form.locale.data)
     with i18n.in_language(form.locale.data):
-        flash(_("Saved: pages and letters will be in this language."))
+        flash(_("Saved: pages and emails will be in this language."))
     response = redirect(url_for("account.overview", lang=form.locale.data) + "#language")
     return response
 
@@ -170,7 +207,19 @@ def password():
             flash(_("Your password is changed. Other devices have been signed out."))
             return redirect(url_for("account.overview"))
         add_error(form.current_password, _("This is not your current password."))
+    else:
+        judge_current_password(form, account)
     return render_template("account/password.html", form=form)
+
+
+def judge_current_password(form, account) -> None:
+    """A form refused for its other fields still says whether the current password was
+    right, so that every mistake shows at once (the same per-account limit counts it)."""
+    typed = form.current_password.data
+    if not form.is_submitted() or not typed or form.current_password.errors:
+        return
+    if not verify_secret(account.password_hash, typed):
+        add_error(form.current_password, _("This is not your current password."))
 
 
 @bp.route("/account/questions", methods=["GET", "POST"])
@@ -191,6 +240,8 @@ def questions():
             flash(_("Your security questions are saved."))
             return redirect(url_for("account.overview"))
         add_error(form.current_password, _("This is not your current password."))
+    else:
+        judge_current_password(form, account)
     return render_template("account/questions.html", form=form)
 
 
@@ -220,11 +271,39 @@ def recover_sent():
     email = session.get(RECOVER_EMAIL)
     if not email:
         return redirect(url_for("account.recover"))
+    state = recovery.resend_state(email)
     return render_template(
         "account/recover_sent.html",
         email=email,
         minutes=current_app.config["RECOVERY_TOKEN_MAX_AGE"] // 60,
+        resend=state,
+        wait_text=wait_message(state.wait_seconds),
+        form=ResendForm(),
     )
+
+
+@bp.post("/recover/resend")
+@limiter.limit(recover_limit)
+def recover_resend():
+    """The reset email again, for the address this browser asked about: the same
+    cooldown for any address, and the same answer whether or not it has a wallet."""
+    email = session.get(RECOVER_EMAIL)
+    if not email or not ResendForm().validate_on_submit():
+        return redirect(url_for("account.recover_sent" if email else "account.recover"))
+    sent_again, state = recovery.resend(email, i18n.select_language())
+    if sent_again:
+        flash(_("If a wallet is registered with this address, we have emailed it a new link."))
+    elif state.left_today == 0:
+        flash(
+            _(
+                "You have asked for the email several times today. Look in the spam folder, "
+                "check the address, or write to support."
+            ),
+            "error",
+        )
+    else:
+        flash(wait_message(state.wait_seconds), "error")
+    return redirect(url_for("account.recover_sent"))
 
 
 @bp.route("/recover/<token>", methods=["GET", "POST"])
@@ -238,27 +317,36 @@ def recover_with_token(token: str):
         return render_template("account/recover_locked.html", until=account.recovery_locked_until)
     form = RecoverForm()
     form.setup(account.email, (account.first_name, account.last_name))
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if valid or answers_to_judge(form):
+        # The answers are judged even when the new password is refused, so that a wrong
+        # pair and a weak password are said at once; only a valid form resets.
         result = recovery.check_answers(account, form.answer_1.data, form.answer_2.data)
-        if result is recovery.AnswerResult.RIGHT:
+        if result is recovery.AnswerResult.RIGHT and valid:
             recovery.reset_password(account, form.password.data)
             flash(_("Your new password is set, and every other device has been signed out."))
             return redirect(url_for("account.overview"))
+        if result is recovery.AnswerResult.RIGHT:
+            db.session.commit()  # releases the account's row; nothing was counted
         if result is recovery.AnswerResult.LOCKED:
             return render_template(
                 "account/recover_locked.html", until=account.recovery_locked_until
             )
-        form.form_errors.append(
-            ngettext(
-                "The answers do not match. %(num)d attempt left before recovery is locked.",
-                "The answers do not match. %(num)d attempts left before recovery is locked.",
-                recovery.attempts_left(account),
+        if result is recovery.AnswerResult.WRONG:
+            form.form_errors.append(
+                ngettext(
+                    "The answers do not match. %(num)d attempt left before resetting the "
+                    "password is locked.",
+                    "The answers do not match. %(num)d attempts left before resetting the "
+                    "password is locked.",
+                    recovery.attempts_left(account),
+                )
             )
-        )
     form.password.data = form.password_confirm.data = ""
     return render_template(
         "account/recover_answers.html",
         form=form,
+        token=token,
         question_1=question_text(account.question_1),
         question_2=question_text(account.question_2),
     )

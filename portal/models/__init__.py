@@ -1,6 +1,6 @@
 """The portal's tables. Every schema change goes through a migration (flask db migrate)."""
 
-from portal.models.account import Account, AuthSession, SignInThrottle
+from portal.models.account import Account, AuthSession, RecoveryRequest, SignInThrottle
 from portal.models.document import Document
 from portal.models.draft import CaptchaChallenge, Draft
 from portal.models.outbox import LetterRequest, OutboxMessage
@@ -19,6 +19,7 @@ __all__ = [
     "OutboxMessage",
     "Payment",
     "PaymentPassword",
+    "RecoveryRequest",
     "Shop",
     "ReviewRequest",
     "SignInThrottle",

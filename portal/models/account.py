@@ -81,3 +81,16 @@ class SignInThrottle(db.Model):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RecoveryRequest(db.Model):
+    """Requests of a password-reset email per address (hashed), whether or not the
+    address has a wallet: the resend cooldown reveals nothing about who is registered."""
+
+    __tablename__ = "recovery_requests"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    resends: Mapped[int] = mapped_column(Integer, default=0)
+    last_request_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resends_day: Mapped[date | None] = mapped_column(Date)
+    resends_today: Mapped[int] = mapped_column(Integer, default=0)

@@ -57,6 +57,8 @@ class LetterRequest(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))
-    email: Mapped[str] = mapped_column(String(254))
+    # As typed (no length limit): a longer address can have no wallet, and cutting it
+    # could make it one that has.
+    email: Mapped[str] = mapped_column(Text)
     locale: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -81,7 +81,10 @@ class ForgotPaymentPasswordForm(PortalForm):
     document = FileField(_l("Scan or photo of your identity document"))
     note = TextAreaField(
         _l("Note for the support team"),
-        validators=[Optional(), Length(max=1000, message=_l("Use at most %(max)d characters."))],
+        validators=[
+            Optional(),
+            Length(max=1000, message=_l("The note can have at most %(max)d characters.")),
+        ],
     )
     submit = SubmitField(_l("Send to support"))
 

@@ -44,13 +44,13 @@ def pin_problem(pin: str, birth_date: date | None = None) -> str | None:
     if len(pin) != LENGTH or not pin.isascii() or not pin.isdigit():
         return _("The payment password is exactly six digits.")
     if len(set(pin)) == 1:
-        return _("Do not use one digit six times.")
+        return _("The payment password cannot be one digit six times.")
     if _is_run(pin):
-        return _("Do not use digits in a row, such as 123456 or 987654.")
+        return _("The payment password cannot be digits in a row, such as 123456 or 987654.")
     if pin[:2] * 3 == pin or pin[:3] * 2 == pin:
-        return _("Do not repeat a pair or a half, such as 121212 or 123123.")
+        return _("The payment password cannot repeat a pair or a half, such as 121212 or 123123.")
     if birth_date is not None and pin in birth_date_forms(birth_date):
-        return _("Do not use your date of birth.")
+        return _("The payment password cannot be your date of birth.")
     if pin in common_pins():
         return _("This is one of the most common payment passwords. Choose another.")
     return None

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import format_date, format_datetime, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_limiter.util import get_remote_address
 
 from portal import auth
 from portal.extensions import db, limiter
 from portal.formkit import add_error
 from portal.models import Payment
+from portal.moments import date_text, moment_text
 from portal.payments import bp, orders, reset, secret
 from portal.payments.forms import (
     ChangePaymentPasswordForm,
@@ -40,11 +41,11 @@ def status_text(record) -> str:
     """The payment password's state in words, for the account page and its own page."""
     until = secret.locked_until(record)
     if until is not None:
-        return _("Locked until %(time)s", time=format_datetime(until, "short") + " UTC")
+        return _("Locked until %(time)s", time=moment_text(until))
     if record is not None and record.reset_requested_at is not None:
-        return _("Reset requested on %(date)s", date=format_date(record.reset_requested_at))
+        return _("Reset requested on %(date)s", date=date_text(record.reset_requested_at))
     if secret.is_set(record):
-        return _("Set on %(date)s", date=format_date(record.set_at))
+        return _("Set on %(date)s", date=date_text(record.set_at))
     return _("Not set")
 
 
@@ -57,7 +58,7 @@ def locked_text(until) -> str:
     return _(
         "Your payment password is locked until %(time)s after too many wrong tries. "
         "Nothing can be paid with it until then.",
-        time=format_datetime(until, "short") + " UTC",
+        time=moment_text(until),
     )
 
 

@@ -194,13 +194,20 @@ class ResendState:
 
 
 def resend_state(draft: Draft) -> ResendState:
-    """Resending waits 60 s after a letter, twice as long after each resend, 5 a day."""
+    return cooldown_state(
+        draft.last_letter_at, draft.resends, draft.resends_day, draft.resends_today
+    )
+
+
+def cooldown_state(last_at, resends: int, resends_day, resends_today: int) -> ResendState:
+    """Resending waits 60 s after a letter, twice as long after each resend, 5 a day
+    (the confirmation's and the password reset's alike)."""
     config = current_app.config
     now = utcnow()
-    used_today = draft.resends_today if draft.resends_day == now.date() else 0
+    used_today = resends_today if resends_day == now.date() else 0
     left = max(config["RESEND_DAILY_LIMIT"] - used_today, 0)
-    cooldown = config["RESEND_COOLDOWN_SECONDS"] * 2 ** min(draft.resends, 10)
-    ready_at = (draft.last_letter_at or now) + timedelta(seconds=cooldown)
+    cooldown = config["RESEND_COOLDOWN_SECONDS"] * 2 ** min(resends, 10)
+    ready_at = (last_at or now) + timedelta(seconds=cooldown)
     wait = max(math.ceil((ready_at - now).total_seconds()), 0)
     return ResendState(wait_seconds=wait, left_today=left)
 

@@ -36,10 +36,10 @@ from portal.i18n import select_locale
 class EmailForm(SuggestsAddress, PortalForm):
     not_kept = ("captcha",)
     email = EmailAddressField(
-        _l("E-mail address"),
+        _l("Email address"),
         validators=[
-            DataRequired(message=_l("Enter your e-mail address.")),
-            Length(max=254, message=_l("An e-mail address can have at most %(max)d characters.")),
+            DataRequired(message=_l("Enter your email address.")),
+            Length(max=254, message=_l("An email address has at most %(max)d characters.")),
         ],
     )
     captcha = StringField(
@@ -47,12 +47,12 @@ class EmailForm(SuggestsAddress, PortalForm):
         validators=[DataRequired(message=_l("Type the characters you see in the image."))],
     )
     captcha_id = HiddenField()
-    submit = SubmitField(_l("Send the letter"))
+    submit = SubmitField(_l("Send the email"))
     new_captcha = SubmitField(_l("Show another image"))
 
 
 class ResendForm(PortalForm):
-    submit = SubmitField(_l("Send the letter again"))
+    submit = SubmitField(_l("Send the email again"))
 
 
 class PersonalForm(PortalForm):
@@ -151,8 +151,8 @@ class PersonalForm(PortalForm):
         valid = super().validate(extra_validators)
         self.cleaned: dict[str, str] = {}
         checks = {
-            "first_name": lambda: identity.clean_name(self.first_name.data, "first_name"),
-            "last_name": lambda: identity.clean_name(self.last_name.data, "last_name"),
+            "first_name": lambda: identity.clean_name(self.first_name.data),
+            "last_name": lambda: identity.clean_name(self.last_name.data, "last"),
             "patronymic": lambda: self._patronymic(),
             "birth_date": lambda: identity.clean_birth_date(
                 self.birth_date.data,

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from flask import url_for
-from flask_babel import format_date
 from flask_babel import gettext as _
 from markupsafe import Markup
 
 from portal import document_kinds, identity
 from portal.countries import country_name
 from portal.models import Draft
+from portal.moments import date_text
 from portal.questions import question_text
 from portal.register.drafts import parse_iso_date
 
@@ -19,9 +19,7 @@ def birth_date_text(value: str | None) -> str:
     born = parse_iso_date(value)
     if born is None:
         return ""
-    return Markup('<time datetime="{}">{}</time>').format(
-        born.isoformat(), format_date(born, "long")
-    )
+    return Markup('<time datetime="{}">{}</time>').format(born.isoformat(), date_text(born))
 
 
 def full_name(personal: dict) -> str:
@@ -62,9 +60,9 @@ def review_sections(draft: Draft, locale: str) -> list[dict]:
     )
     return [
         {
-            "title": _("E-mail"),
+            "title": _("Email"),
             "edit_url": None,
-            "rows": [(_("E-mail address"), draft.email)],
+            "rows": [(_("Email address"), draft.email)],
         },
         {
             "title": _("Personal details"),

@@ -60,7 +60,7 @@ def wizard_step(step: str):
                 flash(
                     _(
                         "We could not find your registration in this browser. Open the link "
-                        "in your letter, or start again."
+                        "in your email, or start again."
                     ),
                     "error",
                 )
@@ -80,7 +80,7 @@ def progress(current: str, draft=None) -> list[dict]:
     """The progress indicator: each step's label, and whether it is done or current."""
     # TRANSLATORS: short labels of the four steps in the progress bar (a phone is narrow).
     labels = {
-        "email": _("E-mail"),
+        "email": _("Email"),
         "personal": _("Personal details"),
         "security": _("Password"),
         "refunds": _("Refunds"),
@@ -267,11 +267,11 @@ def resend():
         return redirect(url_for("register.email"))
     sent_again, state = drafts.resend(draft)
     if sent_again:
-        flash(_("We sent the letter again. Any link from an earlier letter still works."))
+        flash(_("We sent the email again. Any link from an earlier email still works."))
     elif state.left_today == 0:
         flash(
             _(
-                "You have asked for the letter several times today. Look in the spam folder, "
+                "You have asked for the email several times today. Look in the spam folder, "
                 "check the address, or write to support."
             ),
             "error",
@@ -287,7 +287,7 @@ def confirm(token: str):
     if isinstance(result, drafts.LinkProblem):
         status = {"invalid": 400, "expired": 410, "wallet_exists": 200}[result.value]
         return render_template("register/link_problem.html", problem=result.value), status
-    flash(_("Thank you: your e-mail address is confirmed."))
+    flash(_("Thank you: your email address is confirmed."))
     return redirect(step_url(result))
 
 

@@ -3,8 +3,10 @@ and decisions. Thin views over portal.support.queue."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import abort, flash, make_response, redirect, render_template, url_for
-from flask_babel import format_date, format_timedelta
+from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -16,6 +18,7 @@ from portal.extensions import db
 from portal.models import Account, Staff
 from portal.models.review import PENDING, ReviewRequest
 from portal.models.types import utcnow
+from portal.moments import date_text, local
 from portal.support import bp, queue
 from portal.support.review_forms import ClaimForm, DecisionForm, ReleaseForm
 from portal.support.staff import current_staff, staff_required
@@ -38,9 +41,8 @@ def shown_date(value) -> Markup | str:
     """A date as data (a <time> element), not wording."""
     if value is None:
         return ""
-    return Markup('<time datetime="{}">{}</time>').format(
-        value.isoformat()[:10], format_date(value, "long")
-    )
+    day = local(value).date() if isinstance(value, datetime) else value
+    return Markup('<time datetime="{}">{}</time>').format(day.isoformat(), date_text(day))
 
 
 def person_rows(account: Account) -> list[tuple[str, str]]:
@@ -73,7 +75,7 @@ def person_rows(account: Account) -> list[tuple[str, str]]:
         ),
         (_("Address"), address),
         (_("Phone number"), identity.format_phone(account.phone)),
-        (_("E-mail address"), account.email),
+        (_("Email address"), account.email),
         (_("Wallet opened on"), shown_date(account.created_at)),
         (_("Identity verification"), verification_text(account)),
     ]
@@ -237,7 +239,7 @@ def decide(request_id: int):
     except queue.NotClaimed:
         flash(_("You no longer hold this request: claim it again before deciding."), "error")
         return redirect(url_for("support.review", request_id=request_id))
-    flash(_("The decision is recorded and the person will get a letter."))
+    flash(_("The decision is recorded and the person will get an email."))
     return redirect(url_for("support.index"))
 
 

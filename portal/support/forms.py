@@ -32,7 +32,7 @@ def check_code(field) -> bool:
 class StaffLoginForm(PortalForm):
     not_kept = ("code",)
     email = StringField(
-        _l("E-mail address"), validators=[DataRequired(message=_l("Enter your e-mail address."))]
+        _l("Email address"), validators=[DataRequired(message=_l("Enter your email address."))]
     )
     password = PasswordField(
         _l("Password"), validators=[DataRequired(message=_l("Enter your password."))]
@@ -66,7 +66,10 @@ class StaffSetupForm(PortalForm):
         valid = super().validate(extra_validators)
         password = self.password.data or ""
         if password and len(password) < MIN_PASSWORD_LENGTH:
-            add_error(self.password, _("Use at least %(num)d characters.", num=MIN_PASSWORD_LENGTH))
+            add_error(
+                self.password,
+                _("The password needs at least %(num)d characters.", num=MIN_PASSWORD_LENGTH),
+            )
             valid = False
         elif not check_new_password(self.password, self.password_confirm, self.email):
             valid = False

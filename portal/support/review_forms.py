@@ -14,10 +14,12 @@ NOTE_MAX = 2000
 
 
 class ClaimForm(PortalForm):
+    id_prefix = "claim"
     submit = SubmitField(_l("Claim"))
 
 
 class ReleaseForm(PortalForm):
+    id_prefix = "release"
     submit = SubmitField(_l("Give back to the queue"))
 
 
@@ -34,7 +36,9 @@ class DecisionForm(PortalForm):
     )
     note = TextAreaField(
         _l("Internal note"),
-        validators=[Length(max=NOTE_MAX, message=_l("Use at most %(max)d characters."))],
+        validators=[
+            Length(max=NOTE_MAX, message=_l("The note can have at most %(max)d characters."))
+        ],
     )
     submit = SubmitField(_l("Record the decision"))
 

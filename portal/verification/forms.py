@@ -61,4 +61,5 @@ class VerificationForm(PortalForm):
 
 
 class WithdrawForm(PortalForm):
+    id_prefix = "withdraw"
     submit = SubmitField(_l("Withdraw this request"))

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -15,6 +14,7 @@ from portal.extensions import db
 from portal.letters import enqueue_letter, external_url
 from portal.models import Account, Staff
 from portal.models.review import APPROVED, PENDING, REJECTED, ReviewRequest
+from portal.moments import date_text
 from portal.support import queue
 
 KIND = "verification"
@@ -51,11 +51,11 @@ class Status:
     @property
     def text(self) -> str:
         if self.state == PENDING:
-            return _("Pending since %(date)s", date=format_date(self.at, "long"))
+            return _("Pending since %(date)s", date=date_text(self.at))
         if self.state == APPROVED:
-            return _("Approved on %(date)s", date=format_date(self.at, "long"))
+            return _("Approved on %(date)s", date=date_text(self.at))
         if self.state == REJECTED:
-            return _("Rejected on %(date)s", date=format_date(self.at, "long"))
+            return _("Rejected on %(date)s", date=date_text(self.at))
         return _("Not started")
 
     @property
