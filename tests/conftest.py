@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 
 import pytest
 from flask_migrate import upgrade
@@ -11,7 +12,7 @@ from sqlalchemy import text
 
 from portal import create_app
 from portal.extensions import db
-from tests.browser import CHROMIUM_FLAGS, chromium_path
+from tests.browser import CHROMIUM_FLAGS, LiveServer, chromium_path
 from tests.postgres import PostgresCluster
 
 # Hypothesis: the same examples in every run of `make test` ("ci"), long random runs by
@@ -47,6 +48,26 @@ def chromium():
         )
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def live(postgresql_url):
+    """The portal on PostgreSQL behind a real HTTP server on loopback, for Chromium."""
+    app = make_app(postgresql_url)
+    with LiveServer(app) as server:
+        app.config["BASE_URL"] = server.url
+        server.app = app
+        yield server
+    with app.app_context():
+        # The server stops accepting at once, but a request Chromium sent just before may
+        # still hold a connection in its thread. Disposing of the pool under it leaves that
+        # connection to be garbage-collected open, and psycopg's ResourceWarning then fails
+        # whichever test is running (seen once, in a later journey).
+        deadline = time.monotonic() + 10
+        while db.engine.pool.checkedout() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        clear_tables()
+        db.engine.dispose()
 
 
 @pytest.fixture(scope="session")

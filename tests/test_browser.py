@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import LiveServer, accessibility_violations
-from tests.conftest import clear_tables, make_app
+from tests.browser import accessibility_violations
 from tests.journey import Person, letters
 
 pytestmark = pytest.mark.browser
@@ -45,27 +43,6 @@ WORDS = {
     },
 }
 NEW_PASSWORD = "harbour-lamp-violin-58"
-
-
-@pytest.fixture
-def live(postgresql_url):
-    app = make_app(postgresql_url)
-    with LiveServer(app) as server:
-        app.config["BASE_URL"] = server.url
-        server.app = app
-        yield server
-    with app.app_context():
-        from portal.extensions import db
-
-        # The server stops accepting at once, but a request Chromium sent just before may
-        # still hold a connection in its thread. Disposing of the pool under it leaves that
-        # connection to be garbage-collected open, and psycopg's ResourceWarning then fails
-        # whichever test is running (seen once, in a later journey).
-        deadline = time.monotonic() + 10
-        while db.engine.pool.checkedout() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        clear_tables()
-        db.engine.dispose()
 
 
 class Visitor:
@@ -172,7 +149,7 @@ def test_the_whole_journey(chromium, live, language, caplog):
     visitor.check("step 2")
 
     # Step 2: an empty submit shows every message, then the real details.
-    page.click("input[name=submit]")
+    page.click("input[name=submit]:visible")
     expect(page.locator(".error-summary")).to_be_visible()
     visitor.check("step 2 with errors")
     fill_personal(page, person)
@@ -185,7 +162,7 @@ def test_the_whole_journey(chromium, live, language, caplog):
     page.click("input[name=back]")
     expect(page).to_have_url(re.compile(r"/register/personal$"))
     expect(page.locator("#street")).to_have_value(person.street)
-    page.click("input[name=submit]")
+    page.click("input[name=submit]:visible")
     expect(page.locator("#question_1")).to_have_value("first_job")
     fill_security(page, person)
     page.press("#answer_2", "Enter")
@@ -195,7 +172,7 @@ def test_the_whole_journey(chromium, live, language, caplog):
     expect(page.locator("#refund_to_wallet")).not_to_be_checked()
     visitor.check("step 4")
     page.check("#refund_to_wallet")
-    page.click("input[name=submit]")
+    page.click("input[name=submit]:visible")
 
     # The wallet is open and the person is signed in.
     expect(page).to_have_url(re.compile(r"/account$"))
@@ -263,10 +240,10 @@ def test_the_wizard_without_javascript(chromium, live):
     expect(page.locator("#captcha-image")).not_to_have_attribute("src", first_image)
     expect(page.locator("#email")).to_have_value(person.email)
     page.fill("#captcha", "TEST7")
-    page.click("input[name=submit]")
+    page.click("input[name=submit]:visible")
     expect(page.locator("h1")).to_have_text(WORDS["fr"]["sent"])
     # The resend button stays usable; the server answers with the wait.
-    page.click("input[name=submit]")
+    page.click("input[name=submit]:visible")
     expect(page.locator(".flash--error")).to_contain_text("Vous pourrez le renvoyer dans")
     # The language switcher is a plain link.
     page.get_by_role("link", name="Русский").click()
@@ -274,10 +251,10 @@ def test_the_wizard_without_javascript(chromium, live):
     visitor.open_latest_letter("")
     visitor.follow_link_in_letter("/register/confirm/")
     fill_personal(page, person)
-    page.click("input[name=submit]")
+    page.click("input[name=submit]:visible")
     fill_security(page, person)
-    page.click("input[name=submit]")
-    page.click("input[name=submit]")
+    page.click("input[name=submit]:visible")
+    page.click("input[name=submit]:visible")
     expect(page).to_have_url(re.compile(r"/account$"))
     context.close()
 
@@ -354,14 +331,14 @@ def desk_tab(chromium, live, email: str, locale: str):
     page.fill("#password", STAFF_PASSWORD)
     page.fill("#password_confirm", STAFF_PASSWORD)
     page.fill("#code", pyotp.TOTP(secret).now())
-    page.click("input[name=submit]")
+    page.click("input[name=submit]:visible")
     expect(page).to_have_url(re.compile(r"/support$"))
     page.locator("nav.account-nav button[type=submit]").click()
     desk.goto("/support/login", "desk sign-in")
     page.fill("#email", email)
     page.fill("#password", STAFF_PASSWORD)
     page.fill("#code", fresh_code(live.app, email, secret))
-    page.click("input[name=submit]")
+    page.click("input[name=submit]:visible")
     expect(page).to_have_url(re.compile(r"/support$"))
     desk.check("review queue")
     return context, page, desk
@@ -393,7 +370,7 @@ def test_identity_verified_end_to_end(chromium, live, language, tmp_path):
     expect(page).to_have_url(re.compile(r"/account/verification$"))
     visitor.check("verification page")
     page.set_input_files("#document", str(scan))
-    page.click("input[name=submit]")
+    page.click("input[name=submit]:visible")
     expect(page.locator("#verification-status")).to_contain_text(pending)
     visitor.check("verification pending")
 
@@ -467,7 +444,7 @@ def test_pay_forget_reset_through_the_desk_and_pay_again(chromium, live, languag
     visitor.check("set a payment password first")
     page.fill("#payment_password", "401937")
     page.fill("#payment_password_confirm", "401937")
-    page.click("input[name=submit]")
+    page.click("input[name=submit]:visible")
     expect(page).to_have_url(re.compile(r"/pay/"))
     expect(page.locator("#amount")).to_have_text(amount)
     visitor.check("payment page")
@@ -481,7 +458,7 @@ def test_pay_forget_reset_through_the_desk_and_pay_again(chromium, live, languag
     scan.write_bytes(document_files.jpeg(640, 480))
     page.set_input_files("#document", str(scan))
     page.fill("#note", "Nouveau téléphone")
-    page.click("input[name=submit]")
+    page.click("input[name=submit]:visible")
     expect(page).to_have_url(re.compile(r"/account/payment-password$"))
     visitor.check("reset requested")
 
@@ -504,7 +481,7 @@ def test_pay_forget_reset_through_the_desk_and_pay_again(chromium, live, languag
     visitor.check("choose a new payment password")
     page.fill("#payment_password", "583920")
     page.fill("#payment_password_confirm", "583920")
-    page.click("input[name=submit]")
+    page.click("input[name=submit]:visible")
     expect(page).to_have_url(re.compile(r"/account/payment-password$"))
 
     page.goto(ask("second"))

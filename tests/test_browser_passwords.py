@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from portal.passwords import password_problem
 from tests.journey import Person, open_wallet
-from tests.test_browser import Visitor, chromium, live  # noqa: F401 (fixtures)
+from tests.test_browser import Visitor
 
 pytestmark = pytest.mark.browser
 
@@ -29,7 +29,7 @@ WEAK = "aaaaaaaaaaaa"
 
 @pytest.mark.parametrize("width", [1280, 375])
 @pytest.mark.parametrize("language", ["en", "ru", "fr"])
-def test_show_hide_and_the_live_strength_message(chromium, live, language, width):  # noqa: F811
+def test_show_hide_and_the_live_strength_message(chromium, live, language, width):
     person = Person(email=f"strength-{language}-{width}@example.com", language=language)
     open_wallet(live.app.test_client(), live.app, person)
     show, hide, good = LABELS[language]
@@ -78,7 +78,7 @@ def test_show_hide_and_the_live_strength_message(chromium, live, language, width
     context.close()
 
 
-def test_without_scripts_a_password_field_is_plain(chromium, live):  # noqa: F811
+def test_without_scripts_a_password_field_is_plain(chromium, live):
     context = chromium.new_context(java_script_enabled=False)
     page = context.new_page()
     page.goto(live.url + "/login")
@@ -88,7 +88,7 @@ def test_without_scripts_a_password_field_is_plain(chromium, live):  # noqa: F81
 
 
 @pytest.mark.parametrize("language", ["en", "ru", "fr"])
-def test_the_changed_pages_pass_axe_on_a_phone(chromium, live, language):  # noqa: F811
+def test_the_changed_pages_pass_axe_on_a_phone(chromium, live, language):
     """The sign-in failure with this browser's unfinished registration, the reset's
     "Check your mail" with its resend, and the help page with its way back."""
     context = chromium.new_context(viewport={"width": 375, "height": 800})
