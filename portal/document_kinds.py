@@ -23,7 +23,8 @@ DOCUMENT_TYPES = {
 }
 
 # Citizenships whose documents are named (or limited) in their own way. A passport and an
-# identity card are issued by the country of citizenship; a driving licence may not be.
+# identity card are issued by the country of citizenship; a driving licence may not be,
+# so it keeps its general name and the form asks which country issued it.
 COUNTRY_DOCUMENTS = {
     # Federal law 115-FZ identifies a Russian citizen by a passport: no driving licence.
     "RU": {
@@ -33,36 +34,36 @@ COUNTRY_DOCUMENTS = {
     "FR": {
         NATIONAL_ID: _l("French national identity card (carte nationale d’identité)"),
         PASSPORT: _l("French passport"),
-        DRIVING_LICENCE: _l("Driving licence (permis de conduire)"),
+        DRIVING_LICENCE: DOCUMENT_TYPES[DRIVING_LICENCE],
     },
     "BE": {
         NATIONAL_ID: _l("Belgian identity card (carte d’identité)"),
         PASSPORT: _l("Belgian passport"),
-        DRIVING_LICENCE: _l("Driving licence"),
+        DRIVING_LICENCE: DOCUMENT_TYPES[DRIVING_LICENCE],
     },
     "DE": {
         NATIONAL_ID: _l("German identity card (Personalausweis)"),
         PASSPORT: _l("German passport (Reisepass)"),
-        DRIVING_LICENCE: _l("Driving licence"),
+        DRIVING_LICENCE: DOCUMENT_TYPES[DRIVING_LICENCE],
     },
     "KZ": {
         NATIONAL_ID: _l("Kazakh identity card (удостоверение личности)"),
         PASSPORT: _l("Kazakh passport"),
-        DRIVING_LICENCE: _l("Driving licence"),
+        DRIVING_LICENCE: DOCUMENT_TYPES[DRIVING_LICENCE],
     },
     "UA": {
         NATIONAL_ID: _l("Ukrainian ID card or internal passport"),
         PASSPORT: _l("Ukrainian international passport"),
-        DRIVING_LICENCE: _l("Driving licence"),
+        DRIVING_LICENCE: DOCUMENT_TYPES[DRIVING_LICENCE],
     },
     "BY": {
         NATIONAL_ID: _l("Belarusian passport or ID card"),
-        DRIVING_LICENCE: _l("Driving licence"),
+        DRIVING_LICENCE: DOCUMENT_TYPES[DRIVING_LICENCE],
     },
 }
 # Countries that issue no national identity card: a passport or a driving licence.
 NO_IDENTITY_CARD = frozenset({"GB", "US", "CA", "AU", "NZ", "IE", "DK"})
-UK_NAMES = {PASSPORT: _l("UK passport"), DRIVING_LICENCE: _l("UK driving licence")}
+UK_NAMES = {PASSPORT: _l("UK passport"), DRIVING_LICENCE: DOCUMENT_TYPES[DRIVING_LICENCE]}
 
 # Citizenships whose documents carry a patronymic (отчество).
 PATRONYMIC_COUNTRIES = frozenset({"RU", "BY", "KZ", "UA", "KG", "TJ", "UZ", "TM", "AZ", "AM", "MD"})

@@ -72,7 +72,7 @@ def step_two(client, app, language="en", **changes):
                 ("driving_licence", "Permis de conduire"),
             ],
         ),
-        ("en", "GB", [("passport", "UK passport"), ("driving_licence", "UK driving licence")]),
+        ("en", "GB", [("passport", "UK passport"), ("driving_licence", "Driving licence")]),
         (
             "en",
             "IT",
@@ -210,9 +210,7 @@ def test_a_driving_licence_may_come_from_another_country(client, app):
     saved = saved_personal(app)
     assert (saved["citizenship"], saved["document_country"]) == ("FR", "GB")
     html = text(client.get("/register/refunds"))
-    assert (
-        "Driving licence (permis de conduire), MORGA753116SM9IJ, issued by United Kingdom" in html
-    )
+    assert "Driving licence, MORGA753116SM9IJ, issued by United Kingdom" in html
     # Checked by the rule of the country that issued it, not of the citizenship.
     html = text(
         step_two(
