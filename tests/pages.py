@@ -77,6 +77,13 @@ def every_page(app, language: str) -> list[Page]:
     visit.keep("step 1, empty", submit(visit.client, "/register", {"email": "", "captcha": ""}))
     visit.keep("step 1, bad address", start(visit.client, Person(email="x@y", language=None)))
     visit.keep("step 1, wrong captcha", start(visit.client, person, captcha="NOPE"))
+    visit.keep(
+        "step 1, a typo suggested",
+        start(visit.client, Person(email=f"pages-{tag}@gmial.com", language=language)),
+    )
+    visit.keep(
+        "recover, a typo suggested", submit(visit.client, "/recover", {"email": "pages@gmial.com"})
+    )
     visit.keep("form expired", visit.client.post("/register", data={"email": person.email}))
     visit.keep("sign in failed", sign_in(visit.client, "nobody@example.com", "wrong-pass-1"))
 
@@ -101,6 +108,14 @@ def every_page(app, language: str) -> list[Page]:
     visit.get("expired link", f"/register/confirm/{old}")
     visit.keep("step 2", visit.client.get(confirmation_path(app, person.email)))
     visit.keep("step 2, errors", submit(visit.client, "/register/personal", {}))
+    visit.keep(
+        "step 2, a Russian citizen",
+        submit(
+            visit.client,
+            "/register/personal",
+            {**person.personal(), "citizenship": "RU", "document_type": "driving_licence"},
+        ),
+    )
     visit.keep("step 3", submit(visit.client, "/register/personal", person.personal()))
     visit.keep(
         "step 3, errors",

@@ -78,7 +78,11 @@ def fill_personal(page, person: Person) -> None:
     page.fill("#last_name", person.last_name)
     page.fill("#birth_date", person.birth_date)
     page.select_option("#citizenship", person.citizenship)
+    if person.patronymic:
+        page.fill("#patronymic", person.patronymic)
     page.check(f"input[name=document_type][value={person.document_type}]")
+    if person.document_country:
+        page.select_option("#document_country", person.document_country)
     page.fill("#document_number", person.document_number)
     page.select_option("#country", person.country)
     page.fill("#region", person.region)
@@ -254,6 +258,45 @@ def test_the_wizard_without_javascript(chromium, live):
     page.check("#consent_personal_data")
     page.click("input[name=submit]:visible")
     expect(page).to_have_url(re.compile(r"/account$"))
+    context.close()
+
+
+def test_typo_suggestion_and_documents_of_the_citizenship(chromium, live):
+    """Step 1 offers the address a typo was meant to be; step 2 shows, as soon as the
+    citizenship is chosen, that country's documents and the patronymic where it has one."""
+    context = chromium.new_context(locale="ru-RU")
+    page = context.new_page()
+    visitor = Visitor(page, live.url)
+    visitor.goto("/register?lang=ru", "step 1")
+    page.fill("#email", "ivan.petrov@yandex.ri")
+    page.fill("#captcha", "TEST7")
+    page.press("#captcha", "Enter")
+    expect(page.locator("#email-suggestion")).to_contain_text(
+        "Вы имели в виду ivan.petrov@yandex.ru?"
+    )
+    visitor.check("step 1 with a suggestion")
+    page.get_by_role("button", name="Использовать ivan.petrov@yandex.ru").click()
+    expect(page.locator("h1")).to_have_text(WORDS["ru"]["sent"])
+    assert [m.recipient for m in letters(live.app, kind="confirm")] == ["ivan.petrov@yandex.ru"]
+
+    visitor.open_latest_letter("")
+    visitor.follow_link_in_letter("/register/confirm/")
+    radios = page.locator("#document_type label")
+    expect(radios).to_have_count(3)
+    page.select_option("#citizenship", "RU")
+    expect(radios).to_have_text(["Паспорт РФ (внутренний)", "Заграничный паспорт"])
+    expect(page.locator("#patronymic")).to_be_visible()
+    expect(page.locator("#document_country")).to_be_hidden()
+    page.select_option("#citizenship", "FR")
+    expect(radios).to_have_count(3)
+    expect(page.locator("#patronymic")).to_be_hidden()
+    page.check("input[name=document_type][value=driving_licence]")
+    expect(page.locator("#document_country")).to_be_visible()
+    visitor.check("step 2, a driving licence")
+    page.select_option("#citizenship", "RU")
+    page.check("input[name=document_type][value=national_id]")
+    expect(page.locator("#document_country")).to_be_hidden()
+    visitor.check("step 2, a Russian citizen")
     context.close()
 
 

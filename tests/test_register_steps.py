@@ -189,14 +189,21 @@ def personal_errors(client, app, language="en", **changes):
             "J3an",
             "Use only letters, spaces, hyphens and apostrophes in the first name",
         ),
+        ("first_name", "-Jean", "The first name starts and ends with a letter."),
+        ("last_name", "", "Enter your last name as in your document."),
+        ("last_name", "Dup0nt", "hyphens and apostrophes in the last name"),
         ("last_name", "-Dupont", "The last name starts and ends with a letter."),
-        ("citizenship", "EU", "Choose a country from the list."),
+        ("last_name", "D" * 61, "The last name can have at most 60 characters."),
+        ("city", "P" * 101, "The city or town can have at most 100 characters."),
+        ("street", "r" * 201, "The street address can have at most 200 characters."),
+        ("region", "R" * 101, "The region can have at most 100 characters."),
+        ("citizenship", "EU", "Choose your citizenship from the list of countries."),
         ("citizenship", "", "Choose your citizenship."),
         ("document_type", "", "Choose the type of your document."),
         ("document_type", "visa", "Choose the type of your document."),
         ("document_number", "18AB1234", "A French passport number has 9 letters and digits"),
         ("document_number", "", "Enter the number of your document."),
-        ("country", "ZZ", "Choose a country from the list."),
+        ("country", "ZZ", "Choose the country where you live from the list."),
         ("city", "", "Enter your city or town."),
         ("street", "", "Enter your street, house and flat number."),
         ("postal_code", "7500", "Enter a postal code like"),
@@ -226,8 +233,13 @@ def test_each_personal_field_is_checked(client, app, field, value, message):
         ("fr", {"first_name": "Ж4"}, "Utilisez uniquement des lettres, des espaces"),
         (
             "ru",
-            {"citizenship": "RU", "document_number": "4509 12345"},
-            "Номер российского паспорта состоит из 10 цифр",
+            {"citizenship": "RU", "document_type": "national_id", "document_number": "4509 1234"},
+            "Номер паспорта РФ состоит из 10 цифр",
+        ),
+        (
+            "ru",
+            {"citizenship": "RU", "document_type": "passport", "document_number": "4509 1234"},
+            "Номер заграничного паспорта состоит из 9 цифр",
         ),
         (
             "fr",
@@ -256,6 +268,7 @@ def test_personal_values_are_normalised(client, app):
         first_name="  Алёна ",
         last_name="Петрова-Водкина",
         citizenship="RU",
+        document_type="national_id",
         document_number="4509 123456",
         country="RU",
         postal_code="123 456",
@@ -449,6 +462,7 @@ def test_editing_step_three_may_keep_the_password_and_answers(client, app):
         )
     )
     assert "Enter the answer to the first question." in html
+    assert "Enter the answer to the second question." not in html
 
 
 # Step 4 and opening -----------------------------------------------------------------
@@ -463,7 +477,11 @@ def test_refund_choice_is_off_by_default_and_explained(client, app):
 
 
 def test_review_shows_everything_with_edit_links(client, app):
-    reach_refunds(client, app, Person(citizenship="RU", document_number="4509123456"))
+    reach_refunds(
+        client,
+        app,
+        Person(citizenship="RU", document_type="national_id", document_number="4509123456"),
+    )
     html = text(client.get("/register/refunds?lang=fr"))
     for value in (
         "jean.dupont@example.com",

@@ -1,7 +1,7 @@
 """accounts: consent to the processing of personal data, when and to which notice
 
 Revision ID: f73bdbb8b9a6
-Revises: 61a565637714
+Revises: 1238ff90b048
 Create Date: 2026-12-04 01:30:54.222675
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'f73bdbb8b9a6'
-down_revision = '61a565637714'
+down_revision = '1238ff90b048'
 branch_labels = None
 depends_on = None
 

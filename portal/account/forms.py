@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
+from portal.email_typos import SuggestsAddress
 from portal.formkit import (
     ChoiceField,
     EmailAddressField,
@@ -89,7 +90,7 @@ class QuestionsForm(SecurityQuestionFields, PortalForm):
         return self.questions_valid() and valid
 
 
-class RecoverRequestForm(PortalForm):
+class RecoverRequestForm(SuggestsAddress, PortalForm):
     email = EmailAddressField(
         _l("Email address"), validators=[DataRequired(message=_l("Enter your email address."))]
     )

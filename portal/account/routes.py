@@ -253,7 +253,8 @@ def questions():
 def recover():
     kept = unsaved.from_session("recover") if request.method == "GET" else None
     form = unsaved.refilled(RecoverRequestForm, kept) if kept else RecoverRequestForm()
-    if form.validate_on_submit():
+    form.take_suggestion(request.form.get("suggested_email"))
+    if form.validate_on_submit() and not form.typo_suggestion(i18n.select_language()):
         recovery.request_recovery(form.email.cleaned, i18n.select_language())
         unsaved.forget_in_session("recover")
         session[RECOVER_EMAIL] = form.email.cleaned

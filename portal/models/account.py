@@ -19,10 +19,15 @@ class Account(db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
+    # Only citizenships whose documents print one (portal.document_kinds).
+    patronymic: Mapped[str] = mapped_column(String(100), default="", server_default="")
     # Wallets opened before step 2 asked for it have none.
     birth_date: Mapped[date | None] = mapped_column(Date)
     citizenship: Mapped[str] = mapped_column(String(2))
     document_type: Mapped[str] = mapped_column(String(20))
+    # The country that issued the document: the citizenship's, except for a driving
+    # licence passed elsewhere. Empty for wallets opened before it was asked.
+    document_country: Mapped[str] = mapped_column(String(2), default="", server_default="")
     document_number: Mapped[str] = mapped_column(String(40))
     country: Mapped[str] = mapped_column(String(2))
     region: Mapped[str] = mapped_column(String(100), default="")
@@ -49,7 +54,11 @@ class Account(db.Model):
 
     @property
     def full_name(self) -> str:
-        return f"{self.first_name} {self.last_name}"
+        return " ".join(part for part in (self.first_name, self.patronymic, self.last_name) if part)
+
+    @property
+    def document_issuer(self) -> str:
+        return self.document_country or self.citizenship
 
 
 class AuthSession(db.Model):

@@ -35,9 +35,11 @@ SECOND_CLICK = timedelta(minutes=2)
 PERSONAL_FIELDS = (
     "first_name",
     "last_name",
+    "patronymic",
     "birth_date",
     "citizenship",
     "document_type",
+    "document_country",
     "document_number",
     "country",
     "region",

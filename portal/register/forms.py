@@ -19,8 +19,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
-from portal import identity
-from portal.countries import country_choices, is_country
+from portal import document_kinds, identity
+from portal.countries import country_choices, country_name, is_country
+from portal.email_typos import SuggestsAddress
 from portal.formkit import (
     ChoiceField,
     EmailAddressField,
@@ -29,9 +30,10 @@ from portal.formkit import (
     check_new_password,
     mark_required,
 )
+from portal.i18n import select_locale
 
 
-class EmailForm(PortalForm):
+class EmailForm(SuggestsAddress, PortalForm):
     not_kept = ("captcha",)
     email = EmailAddressField(
         _l("Email address"),
@@ -62,6 +64,8 @@ class PersonalForm(PortalForm):
         _l("Last name"),
         validators=[DataRequired(message=_l("Enter your last name as in your document."))],
     )
+    # Optional, and only for citizenships whose documents print one (document_kinds).
+    patronymic = StringField(_l("Patronymic"), validators=[Optional()])
     birth_date = StringField(
         _l("Date of birth"),
         validators=[DataRequired(message=_l("Enter your date of birth."))],
@@ -69,13 +73,19 @@ class PersonalForm(PortalForm):
     citizenship = ChoiceField(
         _l("Citizenship"),
         validators=[DataRequired(message=_l("Choose your citizenship."))],
-        invalid_message=_l("Choose a country from the list."),
+        invalid_message=_l("Choose your citizenship from the list of countries."),
     )
     document_type = RadioField(
         _l("Type of document"),
         choices=[SelectChoice(key, label) for key, label in identity.DOCUMENT_TYPES.items()],
         validators=[DataRequired(message=_l("Choose the type of your document."))],
         validate_choice=False,
+    )
+    # Empty: the country of citizenship. Only a driving licence may come from elsewhere.
+    document_country = ChoiceField(
+        _l("Country that issued the driving licence"),
+        validators=[Optional()],
+        invalid_message=_l("Choose the country that issued your driving licence from the list."),
     )
     document_number = StringField(
         _l("Document number"),
@@ -84,7 +94,7 @@ class PersonalForm(PortalForm):
     country = ChoiceField(
         _l("Country of residence"),
         validators=[DataRequired(message=_l("Choose the country where you live."))],
-        invalid_message=_l("Choose a country from the list."),
+        invalid_message=_l("Choose the country where you live from the list."),
     )
     region = StringField(
         _l("Region, state or province"),
@@ -117,6 +127,24 @@ class PersonalForm(PortalForm):
         choices = [("", _("Choose a country")), *country_choices(locale)]
         self.citizenship.set_choices(choices)
         self.country.set_choices(choices)
+        self.document_country.set_choices(
+            [("", _("The country of my citizenship")), *country_choices(locale)]
+        )
+        self.set_document_types()
+
+    def known_citizenship(self) -> str | None:
+        return self.citizenship.data if is_country(self.citizenship.data) else None
+
+    def set_document_types(self) -> None:
+        """The documents of the chosen citizenship, by their names there (all three by
+        their general names until a citizenship is chosen)."""
+        offered = document_kinds.document_types_for(self.known_citizenship())
+        self.document_type.choices = [SelectChoice(key, label) for key, label in offered.items()]
+
+    @property
+    def shows_patronymic(self) -> bool:
+        citizenship = self.known_citizenship()
+        return citizenship is None or document_kinds.has_patronymic(citizenship)
 
     def validate(self, extra_validators=None) -> bool:
         """Field checks first, then the rules that depend on the chosen countries."""
@@ -125,6 +153,7 @@ class PersonalForm(PortalForm):
         checks = {
             "first_name": lambda: identity.clean_name(self.first_name.data),
             "last_name": lambda: identity.clean_name(self.last_name.data, "last"),
+            "patronymic": lambda: self._patronymic(),
             "birth_date": lambda: identity.clean_birth_date(
                 self.birth_date.data,
                 today=date.today(),
@@ -132,7 +161,7 @@ class PersonalForm(PortalForm):
             ),
             "document_type": lambda: self._document_type(),
             "document_number": lambda: identity.clean_document_number(
-                self.document_number.data, self.document_type.data, self.citizenship.data
+                self.document_number.data, self.document_type.data, self.issuer()
             ),
             "phone": lambda: identity.clean_phone(self.phone.data, self.country.data),
             "postal_code": lambda: identity.clean_postal_code(
@@ -143,6 +172,8 @@ class PersonalForm(PortalForm):
             field = self[name]
             if field.errors or (name != "postal_code" and not field.data):
                 continue
+            if name == "document_number" and self.document_type.errors:
+                continue  # its rule depends on the type
             if name in ("phone", "postal_code") and not is_country(self.country.data):
                 continue
             try:
@@ -152,12 +183,39 @@ class PersonalForm(PortalForm):
                 valid = False
         for name in ("citizenship", "country", "region", "city", "street"):
             self.cleaned[name] = " ".join((self[name].data or "").split())
+        self.cleaned.setdefault("patronymic", "")
+        self.cleaned["document_country"] = self.issuer() or ""
         return valid
 
+    def issuer(self) -> str | None:
+        """The country that issued the document: the citizenship's, unless a driving
+        licence says otherwise."""
+        chosen = self.document_country.data
+        if document_kinds.issuer_may_differ(self.document_type.data) and is_country(chosen):
+            return chosen
+        return self.known_citizenship()
+
+    def _patronymic(self) -> str:
+        if not self.shows_patronymic:
+            return ""  # a citizenship without patronymics: what was typed is ignored
+        return identity.clean_name(self.patronymic.data, "patronymic")
+
     def _document_type(self) -> str:
-        if self.document_type.data not in identity.DOCUMENT_TYPES:
+        chosen = self.document_type.data
+        citizenship = self.known_citizenship()
+        offered = document_kinds.document_types_for(citizenship)
+        if chosen in offered:
+            return chosen
+        if chosen not in identity.DOCUMENT_TYPES or citizenship is None:
             raise identity.Invalid(_("Choose the type of your document."))
-        return self.document_type.data
+        raise identity.Invalid(
+            _(
+                "With the citizenship of %(country)s, choose one of these documents: "
+                "%(documents)s.",
+                country=country_name(citizenship, select_locale()),
+                documents=", ".join(str(label) for label in offered.values()),
+            )
+        )
 
 
 class SecurityForm(SecurityQuestionFields, PortalForm):

@@ -6,7 +6,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from portal import identity
+from portal import document_kinds, identity
 from portal.countries import country_name
 from portal.models import Draft
 from portal.moments import date_text
@@ -22,9 +22,30 @@ def birth_date_text(value: str | None) -> str:
     return Markup('<time datetime="{}">{}</time>').format(born.isoformat(), date_text(born))
 
 
+def full_name(personal: dict) -> str:
+    parts = (personal.get(name) for name in ("first_name", "patronymic", "last_name"))
+    return " ".join(part for part in parts if part)
+
+
+def document_text(personal: dict, locale: str) -> str:
+    """ "Russian internal passport (паспорт РФ), 4509 123456", with the issuing country
+    when it is not the citizenship's (a driving licence passed elsewhere)."""
+    document_type = personal.get("document_type", "")
+    citizenship = personal.get("citizenship", "")
+    issuer = personal.get("document_country") or citizenship
+    text = "{}, {}".format(
+        document_kinds.document_label(document_type, citizenship),
+        identity.format_document_number(personal.get("document_number", ""), document_type, issuer),
+    )
+    if issuer and issuer != citizenship:
+        country = country_name(issuer, locale)
+        # TRANSLATORS: "Driving licence, 123456789, issued by Germany" in the review.
+        text = _("%(document)s, issued by %(country)s", document=text, country=country)
+    return text
+
+
 def review_sections(draft: Draft, locale: str) -> list[dict]:
     personal = draft.personal or {}
-    document_type = personal.get("document_type", "")
     citizenship = personal.get("citizenship", "")
     address = ", ".join(
         part
@@ -48,18 +69,10 @@ def review_sections(draft: Draft, locale: str) -> list[dict]:
             "edit_url": url_for("register.personal"),
             "edit_label": _("Edit personal details"),
             "rows": [
-                (_("Name"), f"{personal.get('first_name', '')} {personal.get('last_name', '')}"),
+                (_("Name"), full_name(personal)),
                 (_("Date of birth"), birth_date_text(personal.get("birth_date"))),
                 (_("Citizenship"), country_name(citizenship, locale)),
-                (
-                    _("Identity document"),
-                    "{}, {}".format(
-                        identity.DOCUMENT_TYPES.get(document_type, document_type),
-                        identity.format_document_number(
-                            personal.get("document_number", ""), document_type, citizenship
-                        ),
-                    ),
-                ),
+                (_("Identity document"), document_text(personal, locale)),
                 (_("Address"), address),
                 (_("Phone number"), identity.format_phone(personal.get("phone", ""))),
             ],

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_limiter.util import get_remote_address
 
-from portal import auth, captcha, unsaved
+from portal import auth, captcha, document_kinds, unsaved
 from portal.extensions import db, limiter
 from portal.i18n import select_language, select_locale
 from portal.letters import delivery_state, latest_letter
@@ -115,17 +115,23 @@ def email():
     elif form.new_captcha.data:
         unsaved.keep_in_session(TYPED, form)
         return redirect(url_for("register.email"))
-    elif form.validate_on_submit():
-        outcome = captcha.check(form.captcha_id.data, form.captcha.data)
-        if outcome is captcha.Outcome.SOLVED:
-            unsaved.forget_in_session(TYPED)
-            drafts.start(form.email.cleaned, select_language(), form.captcha_id.data)
-            return redirect(url_for("register.sent"))
-        if drafts.resume_started_with(form.captcha_id.data, form.email.cleaned, form.captcha.data):
-            # A second click on "Send": the first one was accepted.
-            return redirect(url_for("register.sent"))
-        db.session.commit()
-        form.captcha.errors = [captcha_message(outcome)]
+    else:
+        form.take_suggestion(request.form.get("suggested_email"))
+        # A likely typo is shown first, with the typed captcha, checked only when the
+        # letter goes.
+        if form.validate_on_submit() and not form.typo_suggestion(select_language()):
+            outcome = captcha.check(form.captcha_id.data, form.captcha.data)
+            if outcome is captcha.Outcome.SOLVED:
+                unsaved.forget_in_session(TYPED)
+                drafts.start(form.email.cleaned, select_language(), form.captcha_id.data)
+                return redirect(url_for("register.sent"))
+            if drafts.resume_started_with(
+                form.captcha_id.data, form.email.cleaned, form.captcha.data
+            ):
+                # A second click on "Send": the first one was accepted.
+                return redirect(url_for("register.sent"))
+            db.session.commit()
+            form.captcha.errors = [captcha_message(outcome)]
     if request.method == "POST":
         unsaved.keep_in_session(TYPED, form)
     form.captcha.data = "" if form.captcha.errors else form.captcha.data
@@ -302,7 +308,11 @@ def personal(draft):
     elif request.method == "POST":
         drafts.keep_unsaved(draft, "personal", form)
     return render_template(
-        "register/personal.html", form=form, progress=progress("personal", draft)
+        "register/personal.html",
+        form=form,
+        progress=progress("personal", draft),
+        document_types=document_kinds.offer_table(),
+        patronymic_countries=sorted(document_kinds.PATRONYMIC_COUNTRIES),
     )
 
 

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from portal import i18n, identity, mrz
+from portal import document_kinds, i18n, identity, mrz
 from portal.countries import country_name
 from portal.documents import DocumentUnavailable, preview_png
 from portal.extensions import db
@@ -65,12 +65,12 @@ def person_rows(account: Account) -> list[tuple[str, str]]:
         (_("Citizenship"), country_name(account.citizenship, locale)),
         (
             _("Identity document"),
-            str(identity.DOCUMENT_TYPES.get(account.document_type, account.document_type)),
+            document_kinds.document_label(account.document_type, account.citizenship),
         ),
         (
             _("Document number"),
             identity.format_document_number(
-                account.document_number, account.document_type, account.citizenship
+                account.document_number, account.document_type, account.document_issuer
             ),
         ),
         (_("Address"), address),

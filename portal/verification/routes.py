@@ -6,7 +6,7 @@ from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 
-from portal import auth, identity
+from portal import auth, document_kinds
 from portal.documents import format_size
 from portal.extensions import limiter
 from portal.security import body_limit
@@ -69,7 +69,7 @@ def page():
         withdraw_form=WithdrawForm(),
         accept=ACCEPT,
         max_size=format_size(current_app.config["VERIFICATION_MAX_BYTES"]),
-        document_type=identity.DOCUMENT_TYPES.get(account.document_type, account.document_type),
+        document_type=document_kinds.document_label(account.document_type, account.citizenship),
     )
 
 
