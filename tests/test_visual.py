@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from portal.extensions import db
 from portal.models import Draft, OutboxMessage
 from portal.models.types import utcnow
-from tests.browser import LiveServer
+from tests.browser import LiveServer, accessibility_violations
 from tests.journey import Person, start
 from tests.pages import every_page
 
@@ -88,6 +88,7 @@ def open_html(page, base: str, html: str) -> None:
 
 @pytest.mark.parametrize("language", ["en", "ru", "fr"])
 def test_every_page_fits_a_phone_and_a_desktop(chromium, sqlite_app, language):
+    """And passes axe-core: the journeys check the pages they meet, this every state."""
     pages = every_page(sqlite_app, language)
     problems = []
     with LiveServer(sqlite_app) as live:
@@ -96,7 +97,10 @@ def test_every_page_fits_a_phone_and_a_desktop(chromium, sqlite_app, language):
             tab = context.new_page()
             for visited in pages:
                 open_html(tab, live.url, visited.html)
-                problems += [f"{width}px, {visited.label}: {p}" for p in tab.evaluate(LAYOUT)]
+                found = tab.evaluate(LAYOUT)
+                if width == WIDTHS[0]:  # axe-core on every page and state, once
+                    found += accessibility_violations(tab)
+                problems += [f"{width}px, {visited.label}: {p}" for p in found]
             context.close()
     assert len(pages) > 40
     assert not problems, "\n".join(problems)
