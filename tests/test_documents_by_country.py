@@ -10,7 +10,15 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Account, Draft
-from tests.journey import Person, open_wallet, reach_personal, reach_refunds, submit, text
+from tests.journey import (
+    CONSENT,
+    Person,
+    open_wallet,
+    reach_personal,
+    reach_refunds,
+    submit,
+    text,
+)
 
 IVAN = dict(
     first_name="Иван",
@@ -256,7 +264,7 @@ def test_a_patronymic_goes_into_the_review_and_the_account(client, app):
 
 
 def open_wallet_location(client) -> str:
-    response = submit(client, "/register/refunds", {"refund_to_wallet": "y"})
+    response = submit(client, "/register/refunds", {"refund_to_wallet": "y", **CONSENT})
     assert response.headers["Location"] == "/account"
     return "/account?lang=ru"
 
