@@ -102,6 +102,7 @@ bench: setup
 		echo "Installing from Debian:$$missing"; \
 		$(APT) update -qq && $(APT) install -y -qq --no-install-recommends $$missing; \
 	fi
+	$(BIN)/python bench/pages.py
 	$(BIN)/python bench/wizard.py
 	@if [ -f bench/outbox.py ]; then $(BIN)/python bench/outbox.py; \
 	else echo "bench/outbox.py is not in this branch: skipped"; fi

@@ -25,6 +25,7 @@ from urllib.parse import urlencode
 
 import psycopg
 from argon2 import PasswordHasher, Type
+from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -195,15 +196,28 @@ def portal_env(database: Database) -> dict[str, str]:
         PORTAL_BASE_URL="https://wallet.example",
         PORTAL_SQLALCHEMY_DATABASE_URI=database.url,
         PORTAL_RATELIMIT_ENABLED="false",
+        # Production refuses to start without its own keys for identity documents.
+        PORTAL_DOCUMENT_KEYS=Fernet.generate_key().decode(),
     )
     return env
 
 
-def start_gunicorn(name: str, app: str, env: dict[str, str], logs: Path, cwd: Path = ROOT):
+def start_gunicorn(
+    name: str,
+    app: str,
+    env: dict[str, str],
+    logs: Path,
+    cwd: Path = ROOT,
+    gunicorn: Path = BIN / "gunicorn",
+    health: str | None = None,
+):
+    """``gunicorn -w 2`` serving ``app``, once ``health`` (default: /healthz for the
+    portal, / otherwise) answers 200."""
+    health = health or ("/healthz" if "wsgi" in app else "/")
     port = free_port()
     log = logs / f"{name}.log"
     process = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--error-logfile", str(log)]
+        [str(gunicorn), "-w", "2", "-b", f"127.0.0.1:{port}", "--error-logfile", str(log)]
         + app.split(),
         cwd=cwd,
         env=env,
@@ -216,7 +230,7 @@ def start_gunicorn(name: str, app: str, env: dict[str, str], logs: Path, cwd: Pa
         if process.poll() is not None:
             raise RuntimeError(f"{name} did not start: see {log}\n{log.read_text()[-2000:]}")
         try:
-            status = Browser(port).get("/healthz" if "wsgi" in app else "/")[0]
+            status = Browser(port).get(health)[0]
             if status == 200:
                 return server
         except OSError:
