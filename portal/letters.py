@@ -9,6 +9,7 @@ decides whether a letter goes and queues it. So both paths cost the same INSERT.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from email.utils import make_msgid, parseaddr
 from urllib.parse import urlsplit
@@ -23,6 +24,8 @@ from portal.i18n import in_language
 from portal.models import Account, Draft, LetterRequest, OutboxMessage
 from portal.models.outbox import DEAD, SENT
 from portal.moments import letter_zone
+
+log = logging.getLogger("portal.letters")
 
 SUBJECTS = {
     "confirm": _l("Confirm your email address to open your wallet"),
@@ -150,9 +153,16 @@ def resolve_requests(limit: int = 100) -> int:
     taken = 0
     for request_id, kind, email, language in db.session.execute(pending).all():
         gone = db.session.execute(delete(LetterRequest).where(LetterRequest.id == request_id))
-        if gone.rowcount == 1:
-            RESOLVERS[kind](email, language)
-            taken += 1
+        if gone.rowcount != 1:
+            continue
+        taken += 1
+        try:
+            with db.session.begin_nested():  # a resolver that fails undoes only its own work
+                RESOLVERS[kind](email, language)
+        except Exception:
+            # Dropped, not retried: a request that fails every time would otherwise stop
+            # every request after it. The address stays out of the log.
+            log.exception("letter request #%d (%s) could not be resolved", request_id, kind)
     db.session.commit()
     return taken
 

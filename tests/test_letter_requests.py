@@ -104,3 +104,24 @@ def test_the_worker_resolves_requests_and_sends_the_letters(app_factory, smtp):
     assert report.sent == 1
     assert [message.recipients for message in smtp.received] == [[owner.email]]
     assert count(app, LetterRequest) == 0
+
+
+def test_a_failing_request_is_dropped_and_the_others_still_go(app, monkeypatch, caplog):
+    owner = Person(email="after-fault@example.com")
+    open_wallet(app.test_client(), app, owner)
+
+    def broken(email, language):
+        db.session.add(LetterRequest(kind="broken", email="half@example.com", locale="en"))
+        raise RuntimeError("a resolver bug")
+
+    monkeypatch.setitem(letter_module.RESOLVERS, "broken", broken)
+    with app.app_context():
+        letter_module.request_letter("broken", "victim@example.com", "en")
+        db.session.commit()
+    submit(app.test_client(), "/recover", {"email": owner.email})
+    assert resolve(app) == 2
+    assert count(app, LetterRequest) == 0  # dropped, and its half-done work undone
+    assert [letter.recipient for letter in letters(app, kind="recover")] == [owner.email]
+    [record] = [r for r in caplog.records if "could not be resolved" in r.getMessage()]
+    assert "broken" in record.getMessage()
+    assert "victim@example.com" not in caplog.text
