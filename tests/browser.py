@@ -71,3 +71,10 @@ def accessibility_violations(page) -> list[str]:
 
 
 SCREENSHOTS = Path(os.environ.get("PORTAL_SCREENSHOTS", "/tmp/portal-screenshots"))
+
+
+def open_html(page, base: str, html: str) -> None:
+    """A page as the test client got it, at the live server's origin ``base`` (its
+    stylesheet, script and images load from there)."""
+    page.goto(base + "/healthz")
+    page.set_content(html, wait_until="load")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from tests.browser import CHROMIUM_FLAGS, LiveServer, chromium_path
+from tests.browser import CHROMIUM_FLAGS, LiveServer, chromium_path, open_html
 from tests.conftest import make_app, migrate
 from tests.pages import every_page
 
@@ -34,8 +34,7 @@ def main(folder: str = "docs/screenshots") -> None:
             for language in LANGUAGES:
                 pages = {page.label: page for page in every_page(app, language)}
                 for label, name in SHOTS.items():
-                    tab.goto(live.url + "/healthz")
-                    tab.set_content(pages[label].html, wait_until="load")
+                    open_html(tab, live.url, pages[label].html)
                     path = out / f"{name}-{language}.png"
                     tab.screenshot(path=str(path), full_page=True)
                     print(path)

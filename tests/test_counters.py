@@ -40,6 +40,17 @@ def prepared_posts(app, path, data, browsers=BURST, page=None):
     return posts
 
 
+def same_browser_posts(app, browser, path, data, count=BURST):
+    """Copies of one browser (its session cookie), each ready to post ``data`` at once."""
+    cookie = browser.get_cookie("session").value
+    posts = []
+    for _ in range(count):
+        twin = app.test_client()
+        twin.set_cookie("session", cookie)
+        posts.append(lambda b=twin: b.post(path, data=data))
+    return posts
+
+
 def test_simultaneous_wrong_passwords_are_judged_only_while_free(app, monkeypatch):
     checks = counting(monkeypatch, signin, "verify_secret")
     email = "burst@example.com"
@@ -92,12 +103,7 @@ def resend_burst(app, person):
         )
         db.session.commit()
     token = hidden(text(browser.get("/register/sent")), CSRF)
-    cookie = browser.get_cookie("session").value
-    posts = []
-    for _ in range(BURST):
-        twin = app.test_client()
-        twin.set_cookie("session", cookie)
-        posts.append(lambda b=twin: b.post("/register/resend", data={"csrf_token": token}))
+    posts = same_browser_posts(app, browser, "/register/resend", {"csrf_token": token})
     responses = at_once(*posts)
     assert {response.status_code for response in responses} == {302}
     with app.app_context():

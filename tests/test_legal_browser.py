@@ -4,12 +4,12 @@ languages, on a desktop (1280 px) and a phone (375 px), with axe-core on each pa
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from portal.extensions import db
 from portal.i18n import in_language
 from portal.register.forms import CONSENT_REQUIRED
-from tests.browser import CHROMIUM_FLAGS, LiveServer, accessibility_violations, chromium_path
+from tests.browser import LiveServer, accessibility_violations
 from tests.conftest import clear_tables, make_app
 from tests.journey import Person, reach_refunds
 
@@ -17,16 +17,6 @@ pytestmark = pytest.mark.browser
 
 LANGUAGES = ["en", "ru", "fr"]
 WIDTHS = [1280, 375]
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_path(), args=CHROMIUM_FLAGS, headless=True
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

@@ -26,6 +26,7 @@ from tests.journey import (
     submit,
     text,
 )
+from tests.test_counters import same_browser_posts
 from tests.test_register_races import at_once
 
 SUMMARY = re.compile(r'<div class="error-summary".*?</div>', re.S)
@@ -339,12 +340,7 @@ def test_simultaneous_reset_resends_respect_the_cooldown(app_factory):
     client = app.test_client()
     ask_reset(client, owner.email)
     token = hidden(text(client.get("/recover/sent")), CSRF)
-    cookie = client.get_cookie("session").value
-    posts = []
-    for _ in range(20):
-        twin = app.test_client()
-        twin.set_cookie("session", cookie)
-        posts.append(lambda b=twin: b.post("/recover/resend", data={"csrf_token": token}))
+    posts = same_browser_posts(app, client, "/recover/resend", {"csrf_token": token}, 20)
     responses = at_once(*posts)
     assert {response.status_code for response in responses} == {302}
     with app.app_context():

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from portal.extensions import db
 from portal.models import Draft, OutboxMessage
 from portal.models.types import utcnow
-from tests.browser import LiveServer, accessibility_violations
+from tests.browser import LiveServer, accessibility_violations, open_html
 from tests.journey import Person, start
 from tests.pages import every_page
 
@@ -77,13 +77,6 @@ LAYOUT = """
   return problems;
 }
 """
-
-
-def open_html(page, base: str, html: str) -> None:
-    """The page as the test client got it, at the live server's origin (its stylesheet,
-    script and images load from there)."""
-    page.goto(base + "/healthz")
-    page.set_content(html, wait_until="load")
 
 
 @pytest.mark.parametrize("language", ["en", "ru", "fr"])

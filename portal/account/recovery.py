@@ -20,7 +20,7 @@ from portal.letters import enqueue_letter, external_url, request_letter, resolve
 from portal.models import Account, RecoveryRequest
 from portal.models.types import utcnow
 from portal.passwords import hash_secret, verify_answer
-from portal.register.drafts import ResendState, cooldown_state
+from portal.register.drafts import ResendState, cooldown_state, count_resend
 from portal.tokens import TokenExpired, TokenInvalid, make_token, read_token
 
 PURPOSE = "recover"
@@ -78,11 +78,7 @@ def resend(email: str, language: str) -> tuple[bool, ResendState]:
     if not state.allowed:
         db.session.commit()  # releases the row
         return False, state
-    today = utcnow().date()
-    if row.resends_day != today:
-        row.resends_day, row.resends_today = today, 0
-    row.resends += 1
-    row.resends_today += 1
+    count_resend(row)
     request_recovery(email, language)  # sets last_request_at, commits
     return True, resend_state(email)
 

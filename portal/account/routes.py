@@ -25,7 +25,7 @@ from portal.formkit import add_error, lookup_email
 from portal.passwords import verify_secret
 from portal.questions import question_text
 from portal.register.forms import ResendForm
-from portal.register.routes import wait_message
+from portal.register.routes import flash_refused_resend, wait_message
 from portal.security import is_safe_next
 
 RECOVER_EMAIL = "recover_email"
@@ -293,16 +293,8 @@ def recover_resend():
     sent_again, state = recovery.resend(email, i18n.select_language())
     if sent_again:
         flash(_("If a wallet is registered with this address, we have emailed it a new link."))
-    elif state.left_today == 0:
-        flash(
-            _(
-                "You have asked for the email several times today. Look in the spam folder, "
-                "check the address, or write to support."
-            ),
-            "error",
-        )
     else:
-        flash(wait_message(state.wait_seconds), "error")
+        flash_refused_resend(state)
     return redirect(url_for("account.recover_sent"))
 
 

@@ -212,6 +212,16 @@ def cooldown_state(last_at, resends: int, resends_day, resends_today: int) -> Re
     return ResendState(wait_seconds=wait, left_today=left)
 
 
+def count_resend(row) -> None:
+    """One more resend on a row with ``resends``, ``resends_day`` and ``resends_today``
+    (a draft, a password reset's request row): today's count starts again each day."""
+    today = utcnow().date()
+    if row.resends_day != today:
+        row.resends_day, row.resends_today = today, 0
+    row.resends += 1
+    row.resends_today += 1
+
+
 def resend(draft: Draft) -> tuple[bool, ResendState]:
     """Queue the letter again if the cooldown allows; earlier links keep working.
 
@@ -222,11 +232,7 @@ def resend(draft: Draft) -> tuple[bool, ResendState]:
     if not state.allowed:
         db.session.commit()  # releases the row
         return False, state
-    today = utcnow().date()
-    if draft.resends_day != today:
-        draft.resends_day, draft.resends_today = today, 0
-    draft.resends += 1
-    draft.resends_today += 1
+    count_resend(draft)
     touch(draft)
     queue_letter(draft)
     db.session.commit()

@@ -268,7 +268,15 @@ def resend():
     sent_again, state = drafts.resend(draft)
     if sent_again:
         flash(_("We sent the email again. Any link from an earlier email still works."))
-    elif state.left_today == 0:
+    else:
+        flash_refused_resend(state)
+    return redirect(url_for("register.sent"))
+
+
+def flash_refused_resend(state: drafts.ResendState) -> None:
+    """Why "send it again" did not: today's resends are used up, or the wait runs on
+    (registration's and the password reset's alike)."""
+    if state.left_today == 0:
         flash(
             _(
                 "You have asked for the email several times today. Look in the spam folder, "
@@ -278,7 +286,6 @@ def resend():
         )
     else:
         flash(wait_message(state.wait_seconds), "error")
-    return redirect(url_for("register.sent"))
 
 
 @bp.get("/confirm/<token>")
