@@ -74,10 +74,11 @@ def load_configuration(app: Flask, name: str | None, overrides: Mapping[str, Any
 
 
 def register_extensions(app: Flask) -> None:
-    from portal import database, metrics, security
+    from portal import database, metrics, security, widgets
     from portal.extensions import babel, csrf, db, limiter, mail, migrate
     from portal.i18n import select_locale
 
+    widgets.install()
     # First, so that its timing wraps the other extensions' hooks.
     metrics.init_app(app)
     db.init_app(app)
@@ -111,13 +112,14 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
-    from portal import auth, i18n, moments
+    from portal import auth, fieldhtml, i18n, moments
 
     app.after_request(i18n.remember_language)
     app.add_template_filter(moments.moment_text, "moment_text")
     app.add_template_filter(moments.date_text, "long_date")
     app.add_template_filter(moments.machine_time, "machine_time")
     app.add_template_global(moments.reader_zone, "reader_zone")
+    app.add_template_global(fieldhtml.render_field, "render_field")
     app.context_processor(
         lambda: {
             "html_lang": i18n.html_lang,

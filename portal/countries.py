@@ -41,6 +41,12 @@ def country_choices(locale: str) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(names.items(), key=lambda item: collation_key(item[1])))
 
 
+@cache
+def select_pairs(locale: str, placeholder: str) -> tuple[tuple[str, str], ...]:
+    """A country select's choices, its placeholder first, made once per language."""
+    return (("", placeholder), *country_choices(locale))
+
+
 def country_name(code: str | None, locale: str) -> str:
     return country_names(locale).get(code or "", code or "")
 

@@ -9,7 +9,9 @@ passport ("паспорт РФ"), and ``passport`` the international one ("за�
 
 from __future__ import annotations
 
+import json
 import re
+from functools import cache
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -90,6 +92,13 @@ def offer_table() -> dict[str, list[list[str]]]:
         code: [[key, str(label)] for key, label in offered.items()]
         for code, offered in sorted(table.items())
     }
+
+
+@cache
+def offer_table_json(language: str) -> str:
+    """``offer_table`` as the page's JSON, made once per language (``language`` is the
+    page's: the labels are read in it)."""
+    return json.dumps(offer_table(), ensure_ascii=False, separators=(",", ":"))
 
 
 def document_label(document_type: str, citizenship: str | None) -> str:

@@ -18,10 +18,11 @@ from werkzeug.datastructures import MultiDict
 from wtforms import Choice, SelectChoice, SelectField, StringField
 from wtforms.i18n import messages_path
 from wtforms.validators import DataRequired, ValidationError
-from wtforms.widgets import Select, html_params
+from wtforms.widgets import Select
 
 from portal.passwords import password_problem
 from portal.questions import question_choices
+from portal.widgets import html_params
 
 
 class WTFormsMessages:
@@ -205,6 +206,13 @@ def rendered_options(pairs: tuple[tuple[str, str], ...]) -> tuple[str, dict]:
     return "".join(parts), places
 
 
+@lru_cache(maxsize=64)
+def select_choices(pairs: tuple[tuple[str, str], ...]) -> tuple[SelectChoice, ...]:
+    """WTForms' choices of a list of pairs, made once: step 2's three lists of some 250
+    countries were a tenth of the page's time and most of its garbage."""
+    return tuple(SelectChoice(value, label) for value, label in pairs)
+
+
 class ChoiceField(SelectField):
     """A select whose choices are set per request, checked with our own message."""
 
@@ -220,8 +228,12 @@ class ChoiceField(SelectField):
             raise ValidationError(str(self.invalid_message))
 
     def set_choices(self, pairs) -> None:
-        self.choice_pairs = tuple((value, str(label)) for value, label in pairs)
-        self.choices = [SelectChoice(value, label) for value, label in self.choice_pairs]
+        """``pairs``: (value, label) pairs; a tuple is taken as it is (its labels are text
+        already: see ``countries.select_pairs``), anything else is made one."""
+        if not isinstance(pairs, tuple):
+            pairs = tuple((value, str(label)) for value, label in pairs)
+        self.choice_pairs = pairs
+        self.choices = select_choices(self.choice_pairs)
 
     def iter_values(self):
         for choice in self.choices or ():

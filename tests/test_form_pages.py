@@ -62,3 +62,17 @@ def test_required_fields_carry_the_attribute(app):
     html = text(browser.get("/register/security"))
     for field in ("password", "password_confirm", "answer_1", "answer_2"):
         assert re.search(rf'<input[^>]*id="{field}"[^>]*\brequired\b', html), field
+
+
+REFERENCES = re.compile(r'\b(aria-describedby|aria-labelledby|aria-controls|for)="([^"]*)"')
+ANY_ID = re.compile(r'\bid="([^"]+)"')
+
+
+def test_every_reference_to_an_element_names_one_on_the_page(pages):
+    """A control described by "None" (a hint that was not there) or by a removed error
+    reads nothing out: every id an attribute names is on the page."""
+    for label, page in pages.items():
+        ids = set(ANY_ID.findall(page.html))
+        for attribute, value in REFERENCES.findall(page.html):
+            missing = [name for name in value.split() if name not in ids]
+            assert value.split() and not missing, f"{label}: {attribute}={value!r}"

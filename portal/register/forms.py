@@ -20,7 +20,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal import document_kinds, identity
-from portal.countries import country_choices, country_name, is_country
+from portal.countries import country_name, is_country, select_pairs
 from portal.email_typos import SuggestsAddress
 from portal.formkit import (
     ChoiceField,
@@ -124,12 +124,10 @@ class PersonalForm(PortalForm):
     submit = SubmitField(_l("Continue"))
 
     def set_countries(self, locale: str) -> None:
-        choices = [("", _("Choose a country")), *country_choices(locale)]
+        choices = select_pairs(locale, _("Choose a country"))
         self.citizenship.set_choices(choices)
         self.country.set_choices(choices)
-        self.document_country.set_choices(
-            [("", _("The country of my citizenship")), *country_choices(locale)]
-        )
+        self.document_country.set_choices(select_pairs(locale, _("The country of my citizenship")))
         self.set_document_types()
 
     def known_citizenship(self) -> str | None:

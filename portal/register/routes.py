@@ -318,7 +318,7 @@ def personal(draft):
         "register/personal.html",
         form=form,
         progress=progress("personal", draft),
-        document_types=document_kinds.offer_table(),
+        document_types=document_kinds.offer_table_json(select_language()),
         patronymic_countries=sorted(document_kinds.PATRONYMIC_COUNTRIES),
     )
 
