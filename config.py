@@ -34,7 +34,9 @@ class Config:
     SECRET_KEY: str | None = None
     # None means "SQLite in the instance folder", resolved by the factory.
     SQLALCHEMY_DATABASE_URI: str | None = None
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # No pre-ping (a round trip before every request's first query): a pooled connection
+    # the server has closed is found without one, as it is checked out (portal.database).
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
 
     LANGUAGES = ["en", "ru", "fr"]
     BABEL_DEFAULT_LOCALE = "en"
