@@ -60,7 +60,9 @@ def render_field(
         return Markup("\n" + "\n".join(lines))
     optional = ""
     if mark_optional and not field.flags.required:
-        optional = f' <span class="field__optional">{escape(_("(optional)"))}</span>'
+        # Outside the f-string: Babel's extractor does not look inside one.
+        word = escape(_("(optional)"))
+        optional = f' <span class="field__optional">{word}</span>'
     lines = [
         f'<div class="field{" field--error" if errors else ""}">',
         f'  <label class="field__label" for="{escape(field.id)}">'
