@@ -5,7 +5,8 @@ import sys
 from portal import ConfigError, create_app
 
 try:
-    app = create_app()
+    # A web worker runs no command and no migration: see create_app.
+    app = create_app(commands=False)
 except ConfigError as error:
     print(f"portal: refusing to start: {error}", file=sys.stderr)
     # 3 is gunicorn's "worker failed to boot": it stops instead of respawning.

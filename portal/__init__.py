@@ -18,8 +18,16 @@ ROOT = Path(__file__).resolve().parent.parent
 __all__ = ["ConfigError", "create_app"]
 
 
-def create_app(config_name: str | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
-    """Build the app: configuration, extensions, blueprints, error pages, commands."""
+def create_app(
+    config_name: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    commands: bool = True,
+) -> Flask:
+    """Build the app: configuration, extensions, blueprints, error pages, commands.
+
+    ``commands=False`` (wsgi.py) leaves out the command line and the migrations: a web
+    worker runs neither, and Flask-Migrate with Alembic under it is 11 MB of each."""
     app = Flask(
         __name__,
         template_folder=str(ROOT / "templates"),
@@ -32,7 +40,8 @@ def create_app(config_name: str | None = None, overrides: Mapping[str, Any] | No
     register_blueprints(app)
     register_request_hooks(app)
     register_errorhandlers(app)
-    register_commands(app)
+    if commands:
+        register_commands(app)
     return app
 
 
@@ -75,7 +84,7 @@ def load_configuration(app: Flask, name: str | None, overrides: Mapping[str, Any
 
 def register_extensions(app: Flask) -> None:
     from portal import database, metrics, security, widgets
-    from portal.extensions import babel, csrf, db, limiter, mail, migrate
+    from portal.extensions import babel, csrf, db, limiter, mail
     from portal.i18n import select_locale
 
     widgets.install()
@@ -83,7 +92,6 @@ def register_extensions(app: Flask) -> None:
     metrics.init_app(app)
     db.init_app(app)
     database.configure(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     mail.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
@@ -139,6 +147,11 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from flask_migrate import Migrate
+
+    from portal.extensions import db
+
+    Migrate(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     from portal.documents.cli import documents
     from portal.outbox.cli import outbox
     from portal.payments.cli import payments

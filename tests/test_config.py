@@ -1,3 +1,4 @@
+import base64
 import os
 import secrets
 import subprocess
@@ -6,8 +7,10 @@ from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
+from hypothesis import given
+from hypothesis import strategies as st
 
-from config import TestingConfig
+from config import TestingConfig, is_fernet_key
 from portal import ConfigError, create_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -190,3 +193,28 @@ def test_wsgi_exposes_app_in_production_when_configured(tmp_path):
         }
     )
     assert result.returncode == 0, result.stderr
+
+
+def fernet_accepts(key: str) -> bool:
+    try:
+        Fernet(key)
+    except ValueError:
+        return False
+    return True
+
+
+@given(
+    st.one_of(
+        st.text(max_size=60),
+        st.binary(min_size=0, max_size=40).map(lambda raw: base64.urlsafe_b64encode(raw).decode()),
+        st.text(alphabet="ABCDEFabcdef0123456789-_=+/", max_size=48),
+    )
+)
+def test_a_document_key_is_checked_as_fernet_checks_it(key):
+    assert is_fernet_key(key) == fernet_accepts(key)
+
+
+def test_production_refuses_a_key_that_is_not_fernet():
+    assert is_fernet_key(DOCUMENT_KEY)
+    assert not is_fernet_key(DOCUMENT_KEY[:-4])
+    assert not is_fernet_key("é" * 44)

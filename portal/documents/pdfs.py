@@ -10,9 +10,14 @@ import io
 import logging
 import warnings
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-from pypdf import PdfReader
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+if TYPE_CHECKING:
+    from pypdf import PdfReader
+    from pypdf.generic import DictionaryObject
+
+# pypdf (with fontTools under it) is some 14 MB that a worker needs only once a PDF
+# arrives: it is imported by the functions that read one, not with the portal.
 
 ENCRYPTED = "encrypted"
 JAVASCRIPT = "javascript"
@@ -35,6 +40,8 @@ class Refused(Exception):
 
 def check(data: bytes, *, max_pages: int) -> int:
     """The number of pages of an acceptable PDF; Refused(reason) for any other."""
+    from pypdf import PdfReader
+
     with _quiet():
         try:
             reader = PdfReader(io.BytesIO(data), strict=False)
@@ -55,6 +62,8 @@ def check(data: bytes, *, max_pages: int) -> int:
 
 def _look_for_active_content(reader: PdfReader) -> None:
     """Scripts, launch actions and attachments anywhere: catalog, names, pages, annotations."""
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
     seen: set[tuple[int, int]] = set()
     todo: list = [reader.trailer]
     visited = 0
@@ -91,6 +100,8 @@ def _judge(node: DictionaryObject) -> None:
 
 
 def _name(node: DictionaryObject, key: str) -> str | None:
+    from pypdf.generic import IndirectObject, NameObject
+
     value = node.get(key)
     if isinstance(value, IndirectObject):
         value = value.get_object()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 
-import pypdfium2 as pdfium
 from PIL import Image
 
 from portal.documents.images import FORMATS
@@ -32,6 +31,9 @@ def preview_png(document: Document, *, max_side: int = 1600) -> bytes:
 
 
 def _first_page(content: bytes, max_side: int) -> Image.Image:
+    # PDFium, some 12 MB, is loaded by the first PDF a desk worker shows, not with the portal.
+    import pypdfium2 as pdfium
+
     pdf = pdfium.PdfDocument(content)
     try:
         page = pdf[0]

@@ -11,8 +11,8 @@ import os
 import secrets
 import tempfile
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
 from sqlalchemy import select
 
@@ -22,12 +22,20 @@ from portal.extensions import db
 from portal.models.document import KINDS, Document
 from portal.models.types import utcnow
 
+if TYPE_CHECKING:
+    from cryptography.fernet import MultiFernet
+
+# cryptography (some 7 MB) is imported by the functions that encrypt or decrypt, so that a
+# worker holds it only once it has handled a document.
+
 
 class DocumentUnavailable(Exception):
     """The file is gone (discarded), or cannot be decrypted with the configured keys."""
 
 
 def keys() -> MultiFernet:
+    from cryptography.fernet import Fernet, MultiFernet
+
     names = document_keys(current_app.config.get("DOCUMENT_KEYS"))
     if not names:
         raise ConfigError("DOCUMENT_KEYS is empty: documents cannot be encrypted")
@@ -58,6 +66,8 @@ def store(checked: CheckedFile, *, account_id: int, kind: str) -> Document:
 
 def read(document: Document) -> bytes:
     """The decrypted content, checked against the sha256 recorded at upload."""
+    from cryptography.fernet import InvalidToken
+
     if document.discarded_at is not None:
         raise DocumentUnavailable("discarded")
     try:
@@ -99,6 +109,8 @@ class Rotation:
 
 def rotate_keys() -> Rotation:
     """Re-encrypt every kept file with the newest key; running it again changes nothing."""
+    from cryptography.fernet import Fernet, InvalidToken
+
     multi = keys()
     newest = Fernet(document_keys(current_app.config["DOCUMENT_KEYS"])[0])
     report = Rotation()

@@ -5,12 +5,10 @@ from __future__ import annotations
 import base64
 import hmac
 import io
+from typing import TYPE_CHECKING
 
 import pyotp
 import segno
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import or_, update
@@ -19,11 +17,19 @@ from portal.extensions import db
 from portal.models import Staff
 from portal.models.types import utcnow
 
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
+
 # Codes from the step before and after now are accepted (clocks drift, people are slow).
 DRIFT_STEPS = 1
 
 
 def _fernet() -> Fernet:
+    # Imported here: some 7 MB that only a worker serving the desk needs.
+    from cryptography.fernet import Fernet
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     key = current_app.config.get("SUPPORT_TOTP_KEY")
     if not key:
         derived = HKDF(
@@ -42,6 +48,8 @@ def seal(secret: str) -> str:
 
 
 def unseal(sealed: str | None) -> str | None:
+    from cryptography.fernet import InvalidToken
+
     if not sealed:
         return None
     try:
