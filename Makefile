@@ -102,10 +102,14 @@ bench: setup
 		echo "Installing from Debian:$$missing"; \
 		$(APT) update -qq && $(APT) install -y -qq --no-install-recommends $$missing; \
 	fi
-	$(BIN)/python bench/pages.py
-	$(BIN)/python bench/wizard.py
-	@if [ -f bench/outbox.py ]; then $(BIN)/python bench/outbox.py; \
-	else echo "bench/outbox.py is not in this branch: skipped"; fi
+	@# Each script prints its targets met or MISSED; all three run, and make fails if any missed.
+	@status=0; \
+	$(BIN)/python bench/pages.py || status=1; \
+	$(BIN)/python bench/wizard.py || status=1; \
+	$(BIN)/python bench/outbox.py || status=1; \
+	if [ $$status -eq 0 ]; then echo "make bench: every target met"; \
+	else echo "make bench: a target was MISSED or a response was unexpected (see above)"; fi; \
+	exit $$status
 
 # Load test (bench/load.py): CONCURRENCY people at once walk the whole journey for DURATION
 # seconds against gunicorn -w 2 on a throwaway PostgreSQL, the outbox worker and an SMTP sink.

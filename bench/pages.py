@@ -13,7 +13,12 @@ target:
 - GET /register/personal, /register/security, /register/refunds (a real draft) ≥ 0.85 ×
   ref_db's GET /form-db;
 - GET /login and GET / ≥ 0.85 × ref_db's GET /form (no read), and GET /login ≥ 1.0 ×
-  Flask-Security's GET /login.
+  Flask-Security's GET /login;
+- then, on a portal started afresh, the resident memory (RSS, and PSS: shared pages
+  divided among the processes sharing them) of each gunicorn worker after at least
+  10,000 mixed requests (every page above, /login and / in English, Russian and French,
+  step 1's and step 3's POST): ≤ 100 MB. Uploads and the support desk are not in the
+  mix: a worker that has handled them also holds pypdf, PDFium and cryptography.
 """
 
 from __future__ import annotations
@@ -34,9 +39,12 @@ from wizard_setup import (
     Database,
     PostgresCluster,
     expect,
+    fresh_visitor,
     portal_env,
     results_folder,
     start_gunicorn,
+    step1_bodies,
+    step3_bodies,
     which,
     wizard_visitor,
     wrk,
@@ -51,6 +59,8 @@ PAIRS = [  # (portal page, reference, reference path, target)
     ("/", "ref_db", "/form", 0.85),
     ("/login", "ref_fsec", "/login", 1.0),
 ]
+MEMORY_REQUESTS = 10_000
+MEMORY_TARGET_MB = 100
 # What ../shared/bench/README.md lists for the references.
 FSEC_PACKAGES = [
     "Flask", "Flask-WTF", "Flask-Babel", "Flask-SQLAlchemy", "Flask-Security-Too", "Flask-Mail",
@@ -64,6 +74,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=5, help="rounds to take ratios over")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
     parser.add_argument("--rows", type=int, default=100_000, help="rows seeded into ref_db")
+    parser.add_argument("--rounds-only", action="store_true", help="skip the memory run")
     return parser.parse_args()
 
 
@@ -88,6 +99,61 @@ def start_reference(name: str, python: Path, env: dict[str, str], logs: Path, he
         name, "app:app", env, logs, cwd=REFERENCES / name, gunicorn=python.parent / "gunicorn",
         health=health,
     )  # fmt: skip
+
+
+def worker_memory(server) -> list[tuple[int, float, float]]:
+    """(pid, RSS MB, PSS MB) of each of the server's gunicorn workers."""
+    pids = subprocess.run(
+        ["pgrep", "-P", str(server.process.pid)], capture_output=True, text=True
+    ).stdout.split()
+    found = []
+    for pid in map(int, pids):
+        fields = {}
+        for name in ("status", "smaps_rollup"):
+            for line in Path(f"/proc/{pid}/{name}").read_text().splitlines():
+                key, _, value = line.partition(":")
+                fields.setdefault(key, value)
+        found.append((pid, kilobytes(fields["VmRSS"]) / 1024, kilobytes(fields["Pss"]) / 1024))
+    return sorted(found)
+
+
+def kilobytes(value: str) -> int:
+    return int(value.split()[0])
+
+
+def memory(database: Database, logs: Path, problems: list[str]) -> dict:
+    """A fresh portal, at least MEMORY_REQUESTS mixed requests, then each worker's memory."""
+    portal = start_gunicorn("portal-memory", "wsgi:app", portal_env(database), logs)
+    try:
+        at_start = worker_memory(portal)
+        people = [
+            wizard_visitor(portal, database, f"memory.person{n}@example.com") for n in range(4)
+        ]
+        newcomer = fresh_visitor(portal)
+        wizard = [(person.cookie, "") for person in people]
+        runs = [("GET", path, wizard, 200) for path in ("/register/personal",
+                "/register/security", "/register/refunds")]  # fmt: skip
+        for language in ("en", "ru", "fr"):  # each language's catalog, country names, dates
+            reader = Browser(portal.port)
+            expect(reader.get(f"/login?lang={language}"), 200)
+            runs += [("GET", path, [(reader.cookie_header(), "")], 200) for path in ("/login", "/")]
+        runs.append(("GET", "/register", [(newcomer.cookie, "")], 200))
+        sent, cycle = 0, 0
+        while sent < MEMORY_REQUESTS:
+            captchas = database.add_captchas(2000)
+            posts = [
+                ("POST", "/register", step1_bodies(newcomer, captchas, f"m{cycle}"), 302),
+                ("POST", "/register/security", step3_bodies(people), 302),
+            ]
+            for method, path, lines, status in runs + posts:
+                result = wrk(portal, method, path, lines, seconds=1, connections=4)
+                if result.unexpected(status):
+                    problems.append(f"memory run, {method} {path}: {result.statuses}")
+                sent += result.requests
+            cycle += 1
+        return {"requests": sent, "start": at_start, "end": worker_memory(portal)}
+    finally:
+        portal.stop()
 
 
 def main() -> int:
@@ -173,6 +239,12 @@ def main() -> int:
                     f"  GET {page}: {page_rate:.0f}/s, {name} GET {ref_path}:"
                     f" {reference_rate:.0f}/s, ratio {ratio:.2f}"
                 )
+        for server in servers:
+            server.stop()
+        held = {"requests": 0, "start": [], "end": []}
+        if not args.rounds_only:
+            say(f"memory: a fresh portal, at least {MEMORY_REQUESTS:,} mixed requests")
+            held = memory(database, logs, problems)
     finally:
         for server in servers:
             server.stop()
@@ -195,13 +267,30 @@ def main() -> int:
             f"| GET {page} | {name} GET {ref_path} | {min(values):.2f} | {median:.2f}"
             f" | {max(values):.2f} | ≥ {target:.2f} | {'met' if met else 'MISSED'} |"
         )
+    lines += [
+        "",
+        f"Memory of each gunicorn worker (--preload, see gunicorn.conf.py) after"
+        f" {held['requests']:,} mixed requests:",
+        "",
+        "| Worker | RSS at start | RSS after | PSS after | Target | |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    start = {pid: rss for pid, rss, _pss in held["start"]}
+    for number, (pid, rss, pss) in enumerate(held["end"], start=1):
+        met = rss <= MEMORY_TARGET_MB and held["requests"] >= MEMORY_REQUESTS
+        missed += not met
+        lines.append(
+            f"| {number} | {start.get(pid, float('nan')):.1f} MB | {rss:.1f} MB | {pss:.1f} MB"
+            f" | RSS ≤ {MEMORY_TARGET_MB} MB | {'met' if met else 'MISSED'} |"
+        )
+    lines += ["", f"Targets: {'all met' if not missed else f'{missed} MISSED'}."]
     if problems:
         lines += ["", "Unexpected responses:", *(f"- {problem}" for problem in problems)]
     text = "\n".join(lines)
     print()
     print(text)
     (logs / "pages.md").write_text(text + "\n")
-    return 1 if problems else 0
+    return 1 if problems or missed else 0
 
 
 if __name__ == "__main__":

@@ -489,8 +489,10 @@ def letter_bodies(number: int, link: str) -> tuple[str, str]:
     return text, html
 
 
-def seed(database: Database, count: int) -> dict[str, float]:
-    """``count`` accounts, drafts and letters, as a portal in service would keep them."""
+def seed(database: Database, count: int, letters: int | None = None) -> dict[str, float]:
+    """``count`` accounts and drafts and ``letters`` letters (default ``count``), as a
+    portal in service would keep them."""
+    letters = count if letters is None else letters
     rng = random.Random(7)
     hasher = PasswordHasher(**OWASP_ARGON2, type=Type.ID)
     hashes = [hasher.hash(f"seed-secret-{n}") for n in range(8)]
@@ -594,7 +596,7 @@ def seed(database: Database, count: int) -> dict[str, float]:
             "COPY outbox (kind, recipient, locale, subject, body_text, body_html, message_id,"
             " draft_id, status, attempts, next_attempt_at, created_at, sent_at) FROM STDIN"
         ) as copy:
-            for n in range(count):
+            for n in range(letters):
                 created = naive_utc(now - timedelta(minutes=n // 2))
                 token = "".join(rng.choices(string.ascii_letters + string.digits + "-_", k=120))
                 text, html = letter_bodies(n, f"https://wallet.example/register/confirm/{token}")
@@ -608,7 +610,7 @@ def seed(database: Database, count: int) -> dict[str, float]:
                         text,
                         html,
                         f"<{secrets.token_hex(12)}.{n}@wallet.example>",
-                        first_draft + n,
+                        first_draft + n % count,
                         status,
                         1 if status == "sent" else (0 if status == "queued" else 8),
                         created,
