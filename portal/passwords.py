@@ -12,6 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import gettext as _
 from zxcvbn import zxcvbn
+from zxcvbn.matching import spatial_match
 
 MIN_LENGTH = 8
 MAX_LENGTH = 256
@@ -117,14 +118,32 @@ def password_problem(password: str, email: str = "", names: tuple[str, ...] = ()
 
 
 def _as_typed(password: str) -> list[str]:
-    """The password, and the same keystrokes read on a QWERTY keyboard."""
+    """The password, and the same keystrokes read on a QWERTY keyboard: Russian letters
+    always (typed on the Latin layout they are words too: "пароль" is "gfhjkm"), AZERTY
+    only where the swapped keys make a keyboard walk ("azerty" is "qwerty", "wxcvbn" is
+    "zxcvbn"). Elsewhere the AZERTY reading only renames letters ("lantern" is
+    "lqntern"): estimating it too cost a second zxcvbn run for nothing."""
     candidates = [password]
     folded = password.casefold()
     if any("а" <= char <= "я" or char == "ё" for char in folded):
         candidates.append(folded.translate(_RUSSIAN_KEYS))
     if any(char in "azqw" for char in folded):
-        candidates.append(password.translate(_AZERTY_KEYS))
+        on_qwerty = password.translate(_AZERTY_KEYS)
+        if _walks_through_a_swapped_key(password, on_qwerty):
+            candidates.append(on_qwerty)
     return candidates
+
+
+def _walks_through_a_swapped_key(password: str, on_qwerty: str) -> bool:
+    """Whether one of zxcvbn's keyboard walks in ``on_qwerty`` covers a key that the
+    AZERTY reading changed: the only patterns that reading can add."""
+    pairs = enumerate(zip(password, on_qwerty, strict=True))
+    swapped = [index for index, (typed, read) in pairs if typed != read]
+    return any(
+        match["i"] <= index <= match["j"]
+        for match in spatial_match(on_qwerty[:ESTIMATE_LENGTH])
+        for index in swapped
+    )
 
 
 def _reason(sequence: list[dict]) -> str:

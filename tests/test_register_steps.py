@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 from portal.extensions import db
 from portal.models import Account, Draft
 from portal.models.types import utcnow
-from portal.passwords import verify_answer, verify_secret
+from portal.passwords import _as_typed, password_problem, verify_answer, verify_secret
 from tests.journey import (
     CONSENT,
     Person,
@@ -370,6 +370,23 @@ def test_weak_passwords_are_refused_with_the_reason(client, app, password, messa
     assert message in html
     with app.app_context():
         assert db.session.scalar(select(Draft.password_hash)) is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "on_qwerty"),
+    [("azerty2024", "qwerty2024"), ("wxcvbn1234", "zxcvbn1234"),
+     ("qsdfghjklm", "asdfghjklm"), ("aqwzsxedc", "qazwsxedc")],
+)  # fmt: skip
+def test_keyboard_walks_on_azerty_are_read_as_qwerty_and_refused(typed, on_qwerty):
+    assert _as_typed(typed) == [typed, on_qwerty]
+    assert password_problem(typed) is not None
+
+
+def test_the_azerty_reading_is_left_out_where_it_only_renames_letters():
+    """No keyboard walk through a swapped key: one zxcvbn estimate, not two."""
+    assert _as_typed("velvet-otter-lantern-92") == ["velvet-otter-lantern-92"]
+    assert password_problem("velvet-otter-lantern-92") is None
+    assert _as_typed("gfhjkm-пароль") == ["gfhjkm-пароль", "gfhjkm-gfhjkm"]
 
 
 def test_long_passwords_are_accepted(client, app):
