@@ -30,6 +30,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import time
 import venv
 from pathlib import Path
 
@@ -61,6 +62,7 @@ PAIRS = [  # (portal page, reference, reference path, target)
 ]
 MEMORY_REQUESTS = 10_000
 MEMORY_TARGET_MB = 100
+REST_SECONDS = 3
 # What ../shared/bench/README.md lists for the references.
 FSEC_PACKAGES = [
     "Flask", "Flask-WTF", "Flask-Babel", "Flask-SQLAlchemy", "Flask-Security-Too", "Flask-Mail",
@@ -101,8 +103,8 @@ def start_reference(name: str, python: Path, env: dict[str, str], logs: Path, he
     )  # fmt: skip
 
 
-def worker_memory(server) -> list[tuple[int, float, float]]:
-    """(pid, RSS MB, PSS MB) of each of the server's gunicorn workers."""
+def worker_memory(server) -> list[tuple[int, float, float, float]]:
+    """(pid, RSS MB, PSS MB, peak RSS MB) of each of the server's gunicorn workers."""
     pids = subprocess.run(
         ["pgrep", "-P", str(server.process.pid)], capture_output=True, text=True
     ).stdout.split()
@@ -113,7 +115,7 @@ def worker_memory(server) -> list[tuple[int, float, float]]:
             for line in Path(f"/proc/{pid}/{name}").read_text().splitlines():
                 key, _, value = line.partition(":")
                 fields.setdefault(key, value)
-        found.append((pid, kilobytes(fields["VmRSS"]) / 1024, kilobytes(fields["Pss"]) / 1024))
+        found.append((pid, *(kilobytes(fields[key]) / 1024 for key in ("VmRSS", "Pss", "VmHWM"))))
     return sorted(found)
 
 
@@ -151,6 +153,9 @@ def memory(database: Database, logs: Path, problems: list[str]) -> dict:
                     problems.append(f"memory run, {method} {path}: {result.statuses}")
                 sent += result.requests
             cycle += 1
+        # At rest: the last requests answered, and the second gunicorn.conf.py's workers
+        # wait before they give memory back gone by. The peak (VmHWM) is printed too.
+        time.sleep(REST_SECONDS)
         return {"requests": sent, "start": at_start, "end": worker_memory(portal)}
     finally:
         portal.stop()
@@ -272,15 +277,16 @@ def main() -> int:
         f"Memory of each gunicorn worker (--preload, see gunicorn.conf.py) after"
         f" {held['requests']:,} mixed requests:",
         "",
-        "| Worker | RSS at start | RSS after | PSS after | Target | |",
-        "|---|---:|---:|---:|---:|---|",
+        "| Worker | RSS at start | RSS after, at rest | PSS after | Peak RSS | Target | |",
+        "|---|---:|---:|---:|---:|---:|---|",
     ]
-    start = {pid: rss for pid, rss, _pss in held["start"]}
-    for number, (pid, rss, pss) in enumerate(held["end"], start=1):
+    start = {pid: rss for pid, rss, *_ in held["start"]}
+    for number, (pid, rss, pss, peak) in enumerate(held["end"], start=1):
         met = rss <= MEMORY_TARGET_MB and held["requests"] >= MEMORY_REQUESTS
         missed += not met
         lines.append(
             f"| {number} | {start.get(pid, float('nan')):.1f} MB | {rss:.1f} MB | {pss:.1f} MB"
+            f" | {peak:.1f} MB"
             f" | RSS ≤ {MEMORY_TARGET_MB} MB | {'met' if met else 'MISSED'} |"
         )
     lines += ["", f"Targets: {'all met' if not missed else f'{missed} MISSED'}."]
