@@ -102,7 +102,8 @@ bench: setup
 		echo "Installing from Debian:$$missing"; \
 		$(APT) update -qq && $(APT) install -y -qq --no-install-recommends $$missing; \
 	fi
-	@# Each script prints its targets met or MISSED; all three run, and make fails if any missed.
+	@# pages.py and wizard.py print each target met or MISSED, outbox.py its figures; all three
+	@# run, and make fails if a target was missed or a script failed.
 	@status=0; \
 	$(BIN)/python bench/pages.py || status=1; \
 	$(BIN)/python bench/wizard.py || status=1; \
