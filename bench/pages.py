@@ -51,6 +51,8 @@ from wizard_setup import (
     wrk,
 )
 
+from tests.servers import worker_memory as workers_memory
+
 REFERENCES = ROOT.parent / "shared" / "bench"
 PAIRS = [  # (portal page, reference, reference path, target)
     ("/register/personal", "ref_db", "/form-db", 0.85),
@@ -105,22 +107,10 @@ def start_reference(name: str, python: Path, env: dict[str, str], logs: Path, he
 
 def worker_memory(server) -> list[tuple[int, float, float, float]]:
     """(pid, RSS MB, PSS MB, peak RSS MB) of each of the server's gunicorn workers."""
-    pids = subprocess.run(
-        ["pgrep", "-P", str(server.process.pid)], capture_output=True, text=True
-    ).stdout.split()
-    found = []
-    for pid in map(int, pids):
-        fields = {}
-        for name in ("status", "smaps_rollup"):
-            for line in Path(f"/proc/{pid}/{name}").read_text().splitlines():
-                key, _, value = line.partition(":")
-                fields.setdefault(key, value)
-        found.append((pid, *(kilobytes(fields[key]) / 1024 for key in ("VmRSS", "Pss", "VmHWM"))))
-    return sorted(found)
-
-
-def kilobytes(value: str) -> int:
-    return int(value.split()[0])
+    return [
+        (pid, memory["VmRSS"], memory["Pss"], memory["VmHWM"])
+        for pid, memory in workers_memory(server.process.pid)
+    ]
 
 
 def memory(database: Database, logs: Path, problems: list[str]) -> dict:
@@ -153,8 +143,9 @@ def memory(database: Database, logs: Path, problems: list[str]) -> dict:
                     problems.append(f"memory run, {method} {path}: {result.statuses}")
                 sent += result.requests
             cycle += 1
-        # At rest: the last requests answered, and the second gunicorn.conf.py's workers
-        # wait before they give memory back gone by. The peak (VmHWM) is printed too.
+        # At rest: the last requests answered, and more than the second that
+        # gunicorn.conf.py's workers wait before they give memory back gone by. The peak
+        # (VmHWM) is printed too.
         time.sleep(REST_SECONDS)
         return {"requests": sent, "start": at_start, "end": worker_memory(portal)}
     finally:
@@ -244,8 +235,9 @@ def main() -> int:
                     f"  GET {page}: {page_rate:.0f}/s, {name} GET {ref_path}:"
                     f" {reference_rate:.0f}/s, ratio {ratio:.2f}"
                 )
-        for server in servers:
+        for server in servers:  # the memory run starts its own portal on a quiet machine
             server.stop()
+        servers.clear()
         held = {"requests": 0, "start": [], "end": []}
         if not args.rounds_only:
             say(f"memory: a fresh portal, at least {MEMORY_REQUESTS:,} mixed requests")

@@ -17,6 +17,24 @@ from tests.postgres import free_port
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def worker_memory(parent_pid: int) -> list[tuple[int, dict[str, float]]]:
+    """Each child process of ``parent_pid`` (a gunicorn master's workers), sorted by pid,
+    with its memory from /proc in MB: VmRSS and VmHWM (status), Pss (smaps_rollup)."""
+    pids = subprocess.run(
+        ["pgrep", "-P", str(parent_pid)], capture_output=True, text=True
+    ).stdout.split()
+    found = []
+    for pid in sorted(map(int, pids)):
+        fields: dict[str, float] = {}
+        for name in ("status", "smaps_rollup"):
+            for line in Path(f"/proc/{pid}/{name}").read_text().splitlines():
+                key, _, value = line.partition(":")
+                if key in ("VmRSS", "VmHWM", "Pss"):
+                    fields.setdefault(key, int(value.split()[0]) / 1024)
+        found.append((pid, fields))
+    return found
+
+
 def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

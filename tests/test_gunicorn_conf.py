@@ -3,24 +3,17 @@ memory back once it rests, and keeps it while requests keep coming."""
 
 from __future__ import annotations
 
-import subprocess
 import time
-from pathlib import Path
 
-from tests.servers import PortalServer
+from tests.servers import PortalServer, worker_memory
 from tests.test_rate_limits import sign_in_attempt
 
 ARGON2_MIB = 19
 
 
 def worker_rss_mib(server: PortalServer) -> float:
-    (pid,) = subprocess.run(
-        ["pgrep", "-P", str(server.process.pid)], capture_output=True, text=True, check=True
-    ).stdout.split()
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS")
+    ((_pid, memory),) = worker_memory(server.process.pid)
+    return memory["VmRSS"]
 
 
 def test_a_resting_worker_gives_argon2s_memory_back(sqlite_url):
