@@ -14,11 +14,15 @@ from flask_babel import gettext as _
 from zxcvbn import zxcvbn
 from zxcvbn.matching import spatial_match
 
+from portal import wordlists
+
 MIN_LENGTH = 8
 MAX_LENGTH = 256
 # zxcvbn's estimate is only computed on this many characters (its own limit).
 ESTIMATE_LENGTH = 72
 COMMON_PASSWORDS = Path(__file__).parent / "data" / "common_passwords.txt"
+
+wordlists.install()
 
 
 @cache
