@@ -11,6 +11,10 @@ shared and its speed drifts:
    same round: (a) throughput of POST /register/security with two workers against
    three-hash sets in two processes; (b) one request at a time against one three-hash
    set. Ratio = hash rate / step-3 rate, or step-3 latency / hash time. Target: 1.1.
+   bench/step3_floor.py, the same POST with only what any implementation must do
+   (CSRF, the form, one row read and written through the ORM, the three hashes) on the
+   same stack, is measured the same way in each round: how far from its hashes the
+   stack alone already is.
 3. Latency of every page, one request at a time, on an empty database and on one with
    100,000 drafts and accounts and 1,000,000 letters, the two servers taking turns.
    Target: p50 at most 1.1 × empty; PostgreSQL's counters also show whether any request
@@ -36,11 +40,13 @@ from wizard_setup import (
     Database,
     PostgresCluster,
     Visitor,
+    floor_visitor,
     fresh_visitor,
     machine,
     portal_env,
     results_folder,
     seed,
+    start_floor,
     start_gunicorn,
     step1_bodies,
     step3_bodies,
@@ -108,12 +114,15 @@ def wizard_visitors(server, database, tag: str, count: int) -> list[Visitor]:
 
 def posts(args, figures: Figures, main_db: Database, logs) -> None:
     portal = start_gunicorn("portal", "wsgi:app", portal_env(main_db), logs)
+    floor = start_floor(main_db, logs)
     try:
         newcomer = fresh_visitor(portal)
         people = wizard_visitors(portal, main_db, "main", 4)
+        floor_people = [floor_visitor(floor) for _ in range(4)]
         seconds, connections = args.seconds, args.connections
         say("warming up")
         wrk(portal, "GET", "/register/security", lines_for(people), seconds=1, connections=2)
+        wrk(floor, "POST", "/security", step3_bodies(floor_people), seconds=1, connections=2)
         for number in range(args.rounds):
             say(f"round {number + 1} of {args.rounds}")
             captchas = main_db.add_captchas(int(seconds * 800) + 200)
@@ -124,31 +133,45 @@ def posts(args, figures: Figures, main_db: Database, logs) -> None:
             figures.check("POST /register", result, 302)
             figures.add("step1 rate", result.rate(302))
             say(f"  POST /register: {result.rate(302):.0f}/s")
-            step3_round(figures, portal, people, seconds)
+            step3_round(
+                figures,
+                (portal, "/register/security", people),
+                (floor, "/security", floor_people),
+                seconds,
+            )
     finally:
+        floor.stop()
         portal.stop()
 
 
-def step3_round(figures: Figures, portal, people: list[Visitor], seconds: float) -> None:
+def step3_round(figures: Figures, portal, floor, seconds: float) -> None:
+    """Step 3, then the floor app, each against three-hash sets timed just before."""
+    step3_against_hashes(figures, "step3", *portal, seconds)
+    step3_against_hashes(figures, "floor", *floor, seconds)
+
+
+def step3_against_hashes(
+    figures: Figures, name: str, server, path: str, people: list[Visitor], seconds: float
+) -> None:
     bodies = step3_bodies(people)
     with multiprocessing.get_context("fork").Pool(2) as pool:
         sets = pool.map(step3_hashes, [seconds, seconds])
     hash_rate = sum(done / elapsed for done, elapsed in sets)
-    result = wrk(portal, "POST", "/register/security", bodies, seconds=seconds, connections=2)
-    figures.check("POST /register/security (2 connections)", result, 302)
-    step3_rate = result.rate(302)
-    figures.add("step3 hash sets/s", hash_rate)
-    figures.add("step3 rate", step3_rate)
-    figures.add("step3 throughput ratio", hash_rate / step3_rate)
+    result = wrk(server, "POST", path, bodies, seconds=seconds, connections=2)
+    figures.check(f"POST {path} (2 connections)", result, 302)
+    rate = result.rate(302)
+    figures.add(f"{name} hash sets/s", hash_rate)
+    figures.add(f"{name} rate", rate)
+    figures.add(f"{name} throughput ratio", hash_rate / rate)
 
     hash_ms = statistics.median(step3_hash_times(seconds)) * 1000
-    single = wrk(portal, "POST", "/register/security", bodies[:1], seconds=seconds, connections=1)
-    figures.check("POST /register/security (1 connection)", single, 302)
-    figures.add("step3 hash ms", hash_ms)
-    figures.add("step3 p50 ms", single.latency_ms["p50"])
-    figures.add("step3 latency ratio", single.latency_ms["p50"] / hash_ms)
+    single = wrk(server, "POST", path, bodies[:1], seconds=seconds, connections=1)
+    figures.check(f"POST {path} (1 connection)", single, 302)
+    figures.add(f"{name} hash ms", hash_ms)
+    figures.add(f"{name} p50 ms", single.latency_ms["p50"])
+    figures.add(f"{name} latency ratio", single.latency_ms["p50"] / hash_ms)
     say(
-        f"  step 3: {step3_rate:.1f}/s vs {hash_rate:.1f} hash sets/s;"
+        f"  {path}: {rate:.1f}/s vs {hash_rate:.1f} hash sets/s;"
         f" {single.latency_ms['p50']:.1f} ms vs {hash_ms:.1f} ms"
     )
 
@@ -241,6 +264,9 @@ def report(args, info: dict, figures: Figures) -> tuple[str, int]:
         judged.append(ok)
         return "met" if ok else "MISSED"
 
+    def spread(name: str) -> str:
+        return f"{min(figures.samples[name]):.2f}–{max(figures.samples[name]):.2f}"
+
     step1 = m("step1 rate")
     throughput_ratio, latency_ratio = m("step3 throughput ratio"), m("step3 latency ratio")
     lines = [
@@ -262,6 +288,12 @@ def report(args, info: dict, figures: Figures) -> tuple[str, int]:
         f"| 3 × argon2id, one process (median) | {m('step3 hash ms'):.1f} ms | |",
         f"| Step 3 cost / its hashes (latency: p50 ÷ hash time)"
         f" | {latency_ratio:.2f} | ≤ 1.1: {verdict(latency_ratio <= STEP3_TARGET)} |",
+        f"| bench/step3_floor.py / its hashes (throughput, latency; min–max)"
+        f" | {m('floor throughput ratio'):.2f}, {m('floor latency ratio'):.2f}"
+        f" ({spread('floor throughput ratio')}; {spread('floor latency ratio')}) | |",
+        f"| Step 3 / the floor (throughput, latency)"
+        f" | {throughput_ratio / m('floor throughput ratio'):.2f},"
+        f" {latency_ratio / m('floor latency ratio'):.2f} | |",
         "",
         f"| Page (one request at a time) | p50 empty (ms) | p50 with {args.rows:,} drafts and"
         f" accounts, {args.letters:,} letters (ms) | Ratio | No growth (≤ 1.10) |",

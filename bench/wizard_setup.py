@@ -313,6 +313,23 @@ def fresh_visitor(server: Server) -> Visitor:
     return Visitor(browser.cookie_header(), hidden(html, CSRF))
 
 
+def start_floor(database: Database, logs: Path) -> Server:
+    """bench/step3_floor.py on ``database``: step 3 with only what any implementation does."""
+    env = {
+        **portal_env(database),
+        "FLOOR_DB_URL": database.url,
+        "FLOOR_SECRET_KEY": secrets.token_urlsafe(32),
+    }
+    return start_gunicorn("floor", "--preload step3_floor:app", env, logs, cwd=BENCH, health="/")
+
+
+def floor_visitor(floor: Server) -> Visitor:
+    """A session of the floor app's, naming a row of its own, and its CSRF token."""
+    browser = Browser(floor.port)
+    html = expect(browser.get("/"), 200)
+    return Visitor(browser.cookie_header(), hidden(html, CSRF))
+
+
 def wizard_visitor(server: Server, database: Database, email: str) -> Visitor:
     """Walk the real wizard through step 3: letter, confirmation link, steps 2 and 3."""
     browser = Browser(server.port)
