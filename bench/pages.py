@@ -105,12 +105,15 @@ def start_reference(name: str, python: Path, env: dict[str, str], logs: Path, he
     )  # fmt: skip
 
 
-def worker_memory(server) -> list[tuple[int, float, float, float]]:
-    """(pid, RSS MB, PSS MB, peak RSS MB) of each of the server's gunicorn workers."""
-    return [
-        (pid, memory["VmRSS"], memory["Pss"], memory["VmHWM"])
-        for pid, memory in workers_memory(server.process.pid)
-    ]
+def worker_memory(server, workers: int = 2) -> list[tuple[int, float, float, float]]:
+    """(pid, RSS MB, PSS MB, peak RSS MB) of each of the server's gunicorn workers, once
+    all ``workers`` are there (the server answers as soon as the first one is)."""
+    deadline = time.monotonic() + 30
+    while True:
+        found = workers_memory(server.process.pid)
+        if len(found) >= workers or time.monotonic() > deadline:
+            return [(pid, memory["VmRSS"], memory["Pss"], memory["VmHWM"]) for pid, memory in found]
+        time.sleep(0.1)
 
 
 def memory(database: Database, logs: Path, problems: list[str]) -> dict:
