@@ -8,16 +8,10 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 
+from tests.journey import Person
+
 FLOOR = Path(__file__).resolve().parent.parent / "bench" / "step3_floor.py"
-FORM = {
-    "password": "velvet-otter-lantern-92",
-    "password_confirm": "velvet-otter-lantern-92",
-    "question_1": "first_pet",
-    "answer_1": "Rex",
-    "question_2": "parents_met",
-    "answer_2": "Saint-Étienne",
-    "submit": "1",
-}
+FORM = {**Person().security(), "submit": "1"}
 
 
 @pytest.fixture
